@@ -1,0 +1,33 @@
+"""Partner-program family: R4V 5W activity reports, PiN/targets, reference lists, beneficiary records."""
+
+from __future__ import annotations
+
+from dagster_project.sources.partners import readers
+from dagster_project.sources.raw_assets import RawTable, build_raw_asset
+
+
+def _without_pseudonymizer(read):
+    def adapted(landing_dir, _pseudonymizer):
+        return read(landing_dir)
+    return adapted
+
+
+PARTNER_TABLES = [
+    RawTable(name="partner_5w_activities", family="partners", read=_without_pseudonymizer(readers.read_5w_activities),
+             description="R4V 5W activity rows from every partner file (three header variants mapped onto one), "
+             "as text so that the checks see bad values."),
+    RawTable(name="partner_need", family="partners", read=_without_pseudonymizer(readers.read_partner_need),
+             description="R4V People in Need and targets (Proportions.xlsx), long by population type and age/sex."),
+    RawTable(name="partner_indicators", family="partners", read=_without_pseudonymizer(readers.read_partner_indicators),
+             description="The coordinator's sector–indicator list with each indicator's type (PiN, Capacity Building, Other)."),
+    RawTable(name="partner_organizations", family="partners",
+             read=_without_pseudonymizer(readers.read_partner_organizations),
+             description="The coordinator's list of appealing and implementing organizations."),
+    RawTable(name="partner_beneficiaries", family="partners", uses_personal_data=True,
+             read=readers.read_partner_beneficiaries,
+             description="Program participants and outcomes per partner and month; the partner's id keyed-hashed."),
+]
+
+
+def partner_raw_assets():
+    return [build_raw_asset(spec) for spec in PARTNER_TABLES]

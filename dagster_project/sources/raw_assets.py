@@ -1,0 +1,109 @@
+"""One factory for every raw ingest asset: read landed files with a family's reader, write `raw.<table>`.
+
+Each raw asset replaces its table whole from every complete file in the landing zone, records which files
+(with checksums) it read in `meta.landed_files` for the publish log, and reports rows, columns and files as
+Dagster metadata. A `LandingFileError` becomes a `dg.Failure` naming file, row, column and reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import dagster as dg
+import pandas as pd
+
+from dagster_project.pseudonymize import Pseudonymizer
+from dagster_project.resources import DUCKDB_POOL, WarehouseResource
+from dagster_project.sources.landing import LandedFile, LandingFileError
+
+Reader = Callable[[Path, Pseudonymizer | None], tuple[pd.DataFrame, list[LandedFile]]]
+
+
+class LandingZoneResource(dg.ConfigurableResource):
+    """Where partners, INEI and Migraciones files land (`WAREHOUSE_LANDING_DIR`)."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class RawTable:
+    name: str
+    family: str  # survey | registry | partners
+    description: str
+    read: Reader
+    uses_personal_data: bool = False  # needs the pseudonymizer
+
+
+OWNERS = {"survey": ["team:survey-analytics"], "registry": ["team:registry"], "partners": ["team:partner-programs"]}
+
+
+def _table_schema(frame: pd.DataFrame) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(name=str(c), type=str(t)) for c, t in frame.dtypes.items()])
+
+
+def _files_markdown(files: list[LandedFile]) -> str:
+    if not files:
+        return "_no files in the landing zone for this table_"
+    lines = ["| file | rows | sha256 |", "|---|---:|---|"]
+    lines += [f"| {f.name} | {f.rows} | `{f.sha256[:16]}…` |" for f in files]
+    return "\n".join(lines)
+
+
+def record_landed_files(warehouse: WarehouseResource, table: str, files: list[LandedFile]) -> None:
+    """Keep the publish log's input list current: this table's files replace its previous entries."""
+    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    with warehouse.connect() as connection:
+        connection.execute(
+            "create schema if not exists meta; "
+            "create table if not exists meta.landed_files (raw_table varchar, source_file varchar, "
+            "sha256 varchar, row_count bigint, loaded_at timestamp)"
+        )
+        connection.execute("delete from meta.landed_files where raw_table = ?", [table])
+        if files:
+            connection.executemany(
+                "insert into meta.landed_files values (?, ?, ?, ?, ?)",
+                [(table, f.name, f.sha256, f.rows, loaded_at) for f in files],
+            )
+
+
+def build_raw_asset(spec: RawTable) -> dg.AssetsDefinition:
+    resource_keys = {"warehouse", "landing"} | ({"pseudonymizer"} if spec.uses_personal_data else set())
+
+    @dg.asset(
+        key=["raw", spec.name],
+        group_name=f"raw_{spec.family}",
+        description=spec.description,
+        owners=OWNERS[spec.family],
+        kinds={"pandas", "duckdb"},
+        pool=DUCKDB_POOL,
+        required_resource_keys=resource_keys,
+        tags={"family": spec.family, "layer": "raw"},
+    )
+    def _raw_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        landing_dir = Path(context.resources.landing.path)
+        pseudonymizer = context.resources.pseudonymizer.get() if spec.uses_personal_data else None
+        try:
+            frame, files = spec.read(landing_dir, pseudonymizer)
+        except LandingFileError as error:
+            raise dg.Failure(
+                description=f"raw.{spec.name} was not loaded: {error}",
+                metadata={"file": error.file, "row": error.row if error.row is not None else "",
+                          "column": error.column or "", "reason": error.reason},
+            ) from error
+        warehouse: WarehouseResource = context.resources.warehouse
+        rows = warehouse.replace_table("raw", spec.name, frame)
+        record_landed_files(warehouse, spec.name, files)
+        context.log.info(f"raw.{spec.name}: {rows} rows from {len(files)} file(s)")
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": rows,
+                "dagster/column_schema": _table_schema(frame),
+                "source_file_count": len(files),
+                "source_files": dg.MetadataValue.md(_files_markdown(files)),
+            }
+        )
+
+    return _raw_asset

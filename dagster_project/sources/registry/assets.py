@@ -1,0 +1,31 @@
+"""Registry family: Migraciones monthly extracts (pseudonymized at read) and UNHCR Refugee Data Finder tables."""
+
+from __future__ import annotations
+
+from dagster_project.sources.raw_assets import RawTable, build_raw_asset
+from dagster_project.sources.registry.readers import read_registry_extracts, read_unhcr_table
+
+
+def _unhcr_reader(table: str):
+    def read(landing_dir, _pseudonymizer):
+        return read_unhcr_table(landing_dir, table)
+    return read
+
+
+REGISTRY_TABLES = [
+    RawTable(
+        name="registry_extracts", family="registry", uses_personal_data=True, read=read_registry_extracts,
+        description="Migraciones monthly full snapshots, one row per person per month; id_persona and document "
+        "number replaced by keyed hashes, names never read.",
+    ),
+    RawTable(name="unhcr_population", family="registry", read=_unhcr_reader("unhcr_population"),
+             description="UNHCR Refugee Data Finder: population by origin, asylum country and year."),
+    RawTable(name="unhcr_asylum_applications", family="registry", read=_unhcr_reader("unhcr_asylum_applications"),
+             description="UNHCR Refugee Data Finder: asylum applications by origin, asylum country and year."),
+    RawTable(name="unhcr_asylum_decisions", family="registry", read=_unhcr_reader("unhcr_asylum_decisions"),
+             description="UNHCR Refugee Data Finder: asylum decisions by origin, asylum country and year."),
+]
+
+
+def registry_raw_assets():
+    return [build_raw_asset(spec) for spec in REGISTRY_TABLES]

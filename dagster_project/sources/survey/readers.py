@@ -1,0 +1,198 @@
+"""INEI survey microdata (ENAHO, ENAHOPV, ENPOVE) → the raw survey tables, through per-wave crosswalks.
+
+Layout: <landing>/survey/<survey>/<year>/<module file>.{csv,sav,dta}. A folder is read only through the
+crosswalk `crosswalks/<survey>-<year>.yaml`; a wave without one is an error (nothing is guessed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from dagster_project.sources.landing import (
+    LandedFile, LandingFileError, file_sha256, find_dirs, find_files, relative_name,
+)
+from dagster_project.sources.survey.schema import KEY_WIDTHS, MODULE_COLUMNS, table_columns
+from dagster_project.sources.tabular import normalize_header, read_delimited_text
+
+CROSSWALK_DIR = Path(__file__).parent / "crosswalks"
+MODULE_EXTENSIONS = ("csv", "sav", "dta")
+
+
+@dataclass(frozen=True)
+class ModuleMapping:
+    table: str
+    file_stem: str
+    rename: dict[str, str] = field(default_factory=dict)  # raw column -> this wave's variable name
+    absent: tuple[str, ...] = ()  # raw columns this wave does not have (loaded as NULL)
+    labels: dict[str, dict[str, int]] = field(default_factory=dict)  # raw column -> {label: code}
+
+    def source_variable(self, column: str) -> str:
+        return normalize_header(self.rename.get(column, column))
+
+
+@dataclass(frozen=True)
+class Crosswalk:
+    survey: str
+    wave: int
+    modules: tuple[ModuleMapping, ...]
+    path: Path
+
+    @classmethod
+    def load(cls, path: Path) -> "Crosswalk":
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        modules = tuple(
+            ModuleMapping(
+                table=m["table"],
+                file_stem=m["file"],
+                rename={k: str(v) for k, v in (m.get("rename") or {}).items()},
+                absent=tuple(m.get("absent") or ()),
+                labels={
+                    column: {_label_key(label): int(code) for label, code in mapping.items()}
+                    for column, mapping in (m.get("labels") or {}).items()
+                },
+            )
+            for m in spec["modules"]
+        )
+        unknown = [m.table for m in modules if m.table not in MODULE_COLUMNS]
+        if unknown:
+            raise ValueError(f"crosswalk {path}: unknown raw tables {unknown}; known: {sorted(MODULE_COLUMNS)}")
+        return cls(survey=str(spec["survey"]).lower(), wave=int(spec["wave"]), modules=modules, path=path)
+
+
+def _label_key(label: object) -> str:
+    return " ".join(str(label).strip().lower().split())
+
+
+def find_crosswalk(survey: str, wave: str, crosswalk_dir: Path = CROSSWALK_DIR) -> Crosswalk:
+    path = crosswalk_dir / f"{survey.lower()}-{wave}.yaml"
+    if not path.exists():
+        raise LandingFileError(
+            f"survey/{survey}/{wave}",
+            f"no crosswalk for survey {survey!r} wave {wave}; add {path.relative_to(CROSSWALK_DIR.parent)} "
+            f"(copy the nearest wave's and adjust the variable names)",
+        )
+    return Crosswalk.load(path)
+
+
+def read_module_file(path: Path) -> pd.DataFrame:
+    """A module file as text with lower-case column names, whatever its format."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return read_delimited_text(path)
+    import pyreadstat  # heavy, and only needed for SPSS/Stata files
+
+    reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
+    try:
+        frame, _meta = reader(str(path))
+    except UnicodeDecodeError:
+        frame, _meta = reader(str(path), encoding="latin1")  # older INEI exports are Latin-1
+    except Exception as error:  # pyreadstat raises its own exception types
+        raise LandingFileError(path, f"cannot be read as {suffix[1:]}: {error}") from error
+    frame.columns = [normalize_header(c) for c in frame.columns]
+    return frame.apply(_as_text)
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Numbers from SPSS/Stata as the text INEI's CSVs would hold (5.0 -> '5')."""
+    if pd.api.types.is_numeric_dtype(values):
+        as_int = values.dropna()
+        if (as_int == as_int.round()).all():
+            return values.map(lambda v: None if pd.isna(v) else str(int(v)))
+        return values.map(lambda v: None if pd.isna(v) else repr(float(v)))
+    text = values.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+def harmonize_module(frame: pd.DataFrame, mapping: ModuleMapping, crosswalk: Crosswalk, source_file: str) -> pd.DataFrame:
+    """Select, rename and type one module's variables into its raw table's shape."""
+    columns = table_columns(mapping.table)
+    wanted = [c for c in columns if c not in ("survey", "wave", "source_file", "source_row") and c not in mapping.absent]
+    missing = sorted({mapping.source_variable(c) for c in wanted if mapping.source_variable(c) not in frame.columns})
+    if missing:
+        raise LandingFileError(
+            source_file,
+            f"missing variables {', '.join(missing)} that crosswalk {crosswalk.path.name} needs for "
+            f"{mapping.table}",
+        )
+    out = pd.DataFrame(index=frame.index)
+    out["survey"] = crosswalk.survey
+    out["wave"] = crosswalk.wave
+    for column, kind in columns.items():
+        if column in ("survey", "wave", "source_file", "source_row"):
+            continue
+        if column in mapping.absent:
+            out[column] = pd.Series(pd.NA, index=frame.index, dtype=_dtype(kind))
+            continue
+        out[column] = _typed(frame[mapping.source_variable(column)], column, kind, mapping, source_file)
+    out["source_file"] = source_file
+    out["source_row"] = np.arange(2, len(frame) + 2, dtype="int64")
+    return out.reset_index(drop=True)
+
+
+def _dtype(kind: str) -> str:
+    return {"int": "Int64", "float": "Float64"}.get(kind, "string")
+
+
+def _typed(values: pd.Series, column: str, kind: str, mapping: ModuleMapping, source_file: str) -> pd.Series:
+    text = values.astype("string").str.strip()
+    text = text.mask(text == "")
+    if kind == "key" or kind.startswith("code"):
+        width = KEY_WIDTHS.get(column) or int(kind[4:])
+        digits = text.str.fullmatch(r"\d+").fillna(False)
+        return text.where(~digits, text.str.zfill(width)).astype("string")
+    numbers = pd.to_numeric(text, errors="coerce")
+    unparsed = numbers.isna() & text.notna()
+    if unparsed.any() and column in mapping.labels:
+        codes = text[unparsed].map(lambda v: mapping.labels[column].get(_label_key(v)))
+        numbers = numbers.where(~unparsed, codes)
+        unparsed = numbers.isna() & text.notna()
+    if unparsed.any():
+        position = int(np.flatnonzero(unparsed.to_numpy())[0])
+        source_name = mapping.source_variable(column)
+        hint = " (a label the crosswalk's `labels` does not map)" if column in mapping.labels else ""
+        raise LandingFileError(
+            source_file,
+            f"value {text.iloc[position]!r} is not a number{hint}; {int(unparsed.sum())} such value(s) in this column",
+            row=position + 2, column=source_name,
+        )
+    if kind == "int":
+        fractional = numbers.notna() & (numbers != numbers.round())
+        if fractional.any():
+            position = int(np.flatnonzero(fractional.to_numpy())[0])
+            raise LandingFileError(source_file, f"code {numbers.iloc[position]} is not a whole number",
+                                   row=position + 2, column=mapping.source_variable(column))
+        return numbers.astype("Float64").round().astype("Int64")
+    return numbers.astype("Float64")
+
+
+def empty_table(table: str) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=_dtype(k) if k != "str" else "string") for c, k in table_columns(table).items()})
+
+
+def read_survey_table(landing_dir: Path, table: str, crosswalk_dir: Path = CROSSWALK_DIR) -> tuple[pd.DataFrame, list[LandedFile]]:
+    """Every wave's module file for one raw survey table, harmonized through its crosswalk."""
+    frames, landed = [], []
+    for survey_dir in find_dirs(landing_dir / "survey"):
+        for wave_dir in find_dirs(survey_dir):
+            crosswalk = find_crosswalk(survey_dir.name, wave_dir.name, crosswalk_dir)
+            for mapping in crosswalk.modules:
+                if mapping.table != table:
+                    continue
+                pattern = rf"{mapping.file_stem}\.({'|'.join(MODULE_EXTENSIONS)})"
+                files = find_files(wave_dir, pattern)
+                if len(files) > 1:
+                    raise LandingFileError(relative_name(wave_dir, landing_dir),
+                                           f"{len(files)} files for module {mapping.file_stem}: {[f.name for f in files]}; keep one")
+                for path in files:
+                    name = relative_name(path, landing_dir)
+                    frame = harmonize_module(read_module_file(path), mapping, crosswalk, name)
+                    frames.append(frame)
+                    landed.append(LandedFile(name=name, sha256=file_sha256(path), rows=len(frame)))
+    if not frames:
+        return empty_table(table), landed
+    return pd.concat(frames, ignore_index=True), landed

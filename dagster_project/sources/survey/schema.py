@@ -1,0 +1,28 @@
+"""The raw survey tables' columns and types (docs/raw-tables.md); crosswalks map each wave onto these."""
+
+from __future__ import annotations
+
+KEY_WIDTHS = {"conglome": 6, "vivienda": 3, "hogar": 2, "codperso": 2}
+KEY_COLUMNS = list(KEY_WIDTHS)
+
+# type names: "key" zero-padded text, "code<N>" zero-padded code text of width N, "int", "float"
+COMMON_COLUMNS = {**{k: "key" for k in KEY_COLUMNS}, "estrato": "int", "weight": "float"}
+
+MODULE_COLUMNS: dict[str, dict[str, str]] = {
+    "survey_members": {"ubigeo": "code6", "p207": "int", "p208a": "int", "p209a": "int"},
+    "survey_education": {"p301a": "int"},
+    "survey_health": {f"p419{i}": "int" for i in range(1, 9)},
+    "survey_employment": {
+        "ocu500": "int", "ocupinf": "int", "p505r4": "code4", "p506r4": "code4", "p507": "int",
+        "p511a": "int", "p513t": "float", "p518": "float", "p521": "int", "p521a": "int",
+        **{c: "float" for c in ("i524a1", "d529t", "i530a", "d536", "i538a1", "d540t", "i541a", "d543", "d544t")},
+    },
+    "survey_migration": {"p1002": "int"},
+}
+
+PROVENANCE_COLUMNS = {"source_file": "str", "source_row": "int"}
+
+
+def table_columns(table: str) -> dict[str, str]:
+    """Every column of a raw survey table in order, with its type."""
+    return {"survey": "str", "wave": "int", **COMMON_COLUMNS, **MODULE_COLUMNS[table], **PROVENANCE_COLUMNS}

@@ -1,0 +1,25 @@
+{#- The columns every raw survey table starts with (docs/raw-tables.md), renamed to English and cast. -#}
+{% macro survey_key_columns() -%}
+        {{ dbt.safe_cast('survey', dbt.type_string()) }} as survey,
+        {{ dbt.safe_cast('wave', dbt.type_int()) }} as wave,
+        {{ dbt.safe_cast('conglome', dbt.type_string()) }} as cluster_code,
+        {{ dbt.safe_cast('vivienda', dbt.type_string()) }} as dwelling_code,
+        {{ dbt.safe_cast('hogar', dbt.type_string()) }} as household_code,
+        {{ dbt.safe_cast('codperso', dbt.type_string()) }} as person_code,
+        {{ dbt.safe_cast('estrato', dbt.type_int()) }} as stratum,
+        {{ dbt.safe_cast('weight', type_double()) }} as weight
+{%- endmacro %}
+
+{#- The provenance columns every raw table carries. -#}
+{% macro provenance_columns(with_sheet=false) -%}
+        {{ dbt.safe_cast('source_file', dbt.type_string()) }} as source_file,
+        {%- if with_sheet %}
+        {{ dbt.safe_cast('source_sheet', dbt.type_string()) }} as source_sheet,
+        {%- endif %}
+        {{ dbt.safe_cast('source_row', dbt.type_int()) }} as source_row
+{%- endmacro %}
+
+{#- The survey person key columns, for joins and uniqueness tests. -#}
+{% macro survey_person_key() -%}
+    {{ return(['survey', 'wave', 'cluster_code', 'dwelling_code', 'household_code', 'person_code']) }}
+{%- endmacro %}
