@@ -7,6 +7,7 @@ PY := $(VENV)/bin/python
 # uv from PATH, else as a Python module (installed below when missing)
 UV := $(if $(shell command -v uv 2>/dev/null),uv,python3 -m uv)
 export DAGSTER_HOME := $(CURDIR)/dagster_home
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE :=
 DBT_SOURCES := $(shell find dbt -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -not -path 'dbt/target/*' 2>/dev/null)
 MANIFEST := dbt/target/manifest.json

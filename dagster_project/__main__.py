@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from dagster_project.settings import Settings
@@ -18,10 +19,9 @@ def _instance():
     import dagster as dg
 
     # With DAGSTER_HOME set (the Makefile sets it), runs are recorded where the UI shows them.
-    try:
+    if os.environ.get("DAGSTER_HOME"):
         return dg.DagsterInstance.get()
-    except dg.DagsterInvariantViolationError:
-        return dg.DagsterInstance.ephemeral()
+    return dg.DagsterInstance.ephemeral()
 
 
 def run_refresh(settings: Settings, instance=None):

@@ -4,7 +4,6 @@ Built lazily (`dg.definitions`) from `Settings.from_env()`, so importing this mo
 touches no file; `build_definitions(settings)` is what tests call with their own tmp_path settings.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from dagster_project.sources.raw_assets import LandingZoneResource
 from dagster_project.sources.registry.assets import registry_raw_assets
 from dagster_project.sources.survey.assets import survey_raw_assets
 from dagster_project.transform.assets import warehouse_dbt_models
-from dagster_project.transform.project import dbt_project
+from dagster_project.transform.project import dbt_executable, dbt_project
 
 FULL_REFRESH_JOB = "full_refresh"
 
@@ -63,7 +62,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "landing": LandingZoneResource(path=str(settings.landing_dir)),
             "pseudonymizer": PseudonymizerResource(key_file=str(settings.pseudonym_key_file)),
             "published": PublishedDatabaseResource(path=str(settings.published_db), keep_versions=settings.keep_versions),
-            "dbt": DbtCliResource(project_dir=dbt_project),
+            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         },
     )
 

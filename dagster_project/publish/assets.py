@@ -1,6 +1,5 @@
 """The publish asset: the last step of a refresh, after every blocking check of the run has passed."""
 
-from __future__ import annotations
 
 import json
 from pathlib import Path

@@ -26,6 +26,8 @@ import json
 import logging
 import math
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,6 +45,7 @@ EXAMPLES_PER_FAILURE = 10
 KEEP_RESULTS_PER_SUITE = 30
 INDEX_RESULTS_LIMIT = 300
 PROVENANCE_COLUMNS = ("source_file", "source_sheet", "source_row")
+EXPECTATION_KEYS = {"type", "kwargs", "meta", "notes", "description", "id"}
 
 
 class SuiteFileError(ValueError):
@@ -199,8 +202,17 @@ def build_suite(suite_file: Path):
     expectations = []
     for position, item in enumerate(data["expectations"]):
         try:
+            unknown = set(item) - EXPECTATION_KEYS
+            if unknown:
+                raise ValueError(f"unknown keys {sorted(unknown)}; an expectation has {sorted(EXPECTATION_KEYS)}")
+            meta = dict(item.get("meta") or {})
             configuration = ExpectationConfiguration(
-                type=item["type"], kwargs=dict(item.get("kwargs") or {}), meta=dict(item.get("meta") or {})
+                type=item["type"],
+                kwargs=dict(item.get("kwargs") or {}),
+                meta=meta,
+                # Data Docs render `notes` under the expectation: the plain-language reason shows there too.
+                notes=item.get("notes") or meta.get("reason"),
+                description=item.get("description"),
             )
             expectations.append(configuration.to_domain_obj())
         except Exception as error:  # noqa: BLE001 - any configuration error is a suite-file error
@@ -356,10 +368,14 @@ class _GxSession:
 
         checkpoint = self._checkpoint_for(suite_file, index_columns)
         self._register_sibling_suites(suite_file.parent.resolve())
-        self._prune_results(suite_file.stem)
 
-        run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(timezone.utc))
-        checkpoint_result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=run_id)
+        # Checks of one Dagster run may validate in parallel processes sharing these directories. Rebuilding the
+        # Data Docs index deletes every page whose result it did not list a moment before, so a page written by
+        # another process in between would be lost: one validation (and index rebuild) at a time per directory.
+        with _directory_lock(self.results_dir / ".validation.lock"):
+            self._prune_results(suite_file.stem)
+            run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(timezone.utc))
+            checkpoint_result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=run_id)
         (result_key, suite_result), *_ = checkpoint_result.run_results.items()
 
         failed = [_describe_failure(result, index_columns) for result in suite_result.results if not result.success]
@@ -393,6 +409,22 @@ class _GxSession:
                 store.remove_key(key)
         except Exception as error:  # noqa: BLE001 - housekeeping must never fail a validation
             logger.warning("Could not prune old validation results of %s: %s", suite_name, error)
+
+
+@contextmanager
+def _directory_lock(lock_file: Path) -> Iterator[None]:
+    """An exclusive advisory lock between processes (POSIX `flock`; no-op where `fcntl` does not exist)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(lock_file, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # --------------------------------------------------------------------------------------------------------------

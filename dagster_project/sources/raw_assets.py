@@ -5,7 +5,6 @@ Each raw asset replaces its table whole from every complete file in the landing 
 Dagster metadata. A `LandingFileError` becomes a `dg.Failure` naming file, row, column and reason.
 """
 
-from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone

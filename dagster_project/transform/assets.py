@@ -4,7 +4,6 @@ The translator is rule-based (no per-model special cases): the asset key is [sch
 `<layer>_<folder>` from the model's path, so the graph reads as family and layer in the UI.
 """
 
-from __future__ import annotations
 
 import os
 from contextlib import contextmanager

@@ -11,6 +11,7 @@ import math
 import re
 import unicodedata
 from pathlib import Path
+from typing import Callable
 
 import ftfy
 import pandas as pd
@@ -34,7 +35,8 @@ def cell_text(value: object) -> str | None:
     if isinstance(value, float):
         if math.isnan(value):
             return None
-        return str(int(value)) if value.is_integer() else repr(value)
+        # 15 significant digits is what Excel shows: 0.1 + 0.2 reads "0.3", as the partner typed it
+        return str(int(value)) if value.is_integer() else format(value, ".15g")
     if isinstance(value, dt.datetime):
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
     if isinstance(value, dt.date):
@@ -80,10 +82,13 @@ def read_workbook(path: Path, name: str) -> list[tuple[str, Rows]]:
         raise LandingFileError(name, f"cannot be read as a workbook: {error}") from error
 
 
-def read_csv(path: Path, name: str) -> pd.DataFrame:
-    """A delimited text file as stripped strings (encoding and , or ; detected); errors name the file."""
+def read_csv(path: Path, name: str, usecols: Callable[[str], bool] | None = None) -> pd.DataFrame:
+    """A delimited text file as stripped strings (encoding and , or ; detected); errors name the file.
+
+    `usecols` (called with each lower-cased header) leaves columns unread.
+    """
     try:
-        return read_delimited_text(path)
+        return read_delimited_text(path, usecols=usecols)
     except LandingFileError as error:
         raise LandingFileError(name, error.reason) from error
 

@@ -1,0 +1,102 @@
+"""Seeded demo landing zone: realistic files for all three source families, with planted effects.
+
+    python -m dagster_project.demo.generator --landing data/landing --scale demo [--seed 2024]
+
+`generate_demo_landing` writes every file under the landing directory in the landing contract's shapes
+(docs/raw-tables.md lists what ingest makes of them), then `demo_truth.json` with the realized exact figures the
+warehouse must reproduce (survey sample estimates, registry counts per month, 5W consolidated sums), and returns
+the same dict. The planted parameters are in truth.yaml; TRUTH.md says where each appears in the marts.
+
+Each family draws from its own random stream (seed, family), so changing one family's sizes leaves the others'
+files unchanged. Same seed and scale → same file contents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .io_utils import atomic_path
+from .partners import generate_partners
+from .registry import generate_registry
+from .survey import generate_surveys
+from .truth import derived_expectations, load_truth, resolve_sizes
+from .unhcr import generate_unhcr
+
+TRUTH_JSON = "demo_truth.json"
+STREAMS = {"enaho": 1, "enahopv": 2, "registry": 3, "fivew": 4, "beneficiaries": 5}
+
+
+def _stream(seed: int, family: str) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([seed, STREAMS[family]]))
+
+
+def _relative(paths: list[Path], landing_dir: Path) -> list[str]:
+    return [p.relative_to(landing_dir).as_posix() for p in paths]
+
+
+def generate_demo_landing(landing_dir: Path, scale: str | float = "demo", seed: int = 2024) -> dict:
+    """Write the demo landing zone under `landing_dir`; return (and write to demo_truth.json) the realized truth.
+
+    `scale`: "tiny", "demo", "national", or a float multiplier of the "demo" sizes.
+    """
+    landing_dir = Path(landing_dir)
+    landing_dir.mkdir(parents=True, exist_ok=True)
+    truth = load_truth()
+    sizes = resolve_sizes(truth, scale)
+    survey, survey_paths = generate_surveys(_stream(seed, "enaho"), _stream(seed, "enahopv"), truth, sizes,
+                                            landing_dir)
+    registry, registry_paths = generate_registry(_stream(seed, "registry"), truth, sizes, landing_dir)
+    unhcr, unhcr_paths = generate_unhcr(truth, landing_dir)
+    partners, partner_paths = generate_partners(_stream(seed, "fivew"), _stream(seed, "beneficiaries"), truth, sizes,
+                                                landing_dir)
+    realized = {
+        "seed": seed,
+        "scale": scale if isinstance(scale, str) else float(scale),
+        "sizes": sizes,
+        "files": _relative(survey_paths + registry_paths + unhcr_paths + partner_paths, landing_dir),
+        "survey": {"planted": truth["survey"], "derived": derived_expectations(truth), **survey},
+        "registry": {"planted": {k: truth["registry"][k] for k in ("regular_share_target", "regular_statuses")},
+                     **registry},
+        "unhcr": unhcr,
+        "partners": partners,
+    }
+    with atomic_path(landing_dir / TRUTH_JSON) as tmp:
+        tmp.write_text(json.dumps(realized, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
+    return json.loads((landing_dir / TRUTH_JSON).read_text(encoding="utf-8"))  # exactly the file's content
+
+
+def _json_default(value):
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def _scale(text: str) -> str | float:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Write the seeded demo landing zone (see dagster_project/demo).")
+    parser.add_argument("--landing", type=Path, required=True, help="landing directory to write into")
+    parser.add_argument("--scale", type=_scale, default="demo",
+                        help='"tiny", "demo", "national", or a multiplier of the demo sizes (default: demo)')
+    parser.add_argument("--seed", type=int, default=2024)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    realized = generate_demo_landing(args.landing, args.scale, args.seed)
+    print(f"wrote {len(realized['files'])} files and {TRUTH_JSON} under {args.landing} "
+          f"(scale {realized['sizes']['name']}, seed {args.seed}) in {time.perf_counter() - started:.1f}s")
+
+
+if __name__ == "__main__":
+    main()

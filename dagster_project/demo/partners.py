@@ -1,0 +1,557 @@
+"""Partner family: R4V reference lists, Proportions.xlsx (PiN and Target), monthly 5W files in the three real
+header variants, and partner beneficiary records.
+
+5W rows are all valid against the reference lists (organizations, Peru × admin1, sector–indicator pairs) and
+coherent (new = population-type sum = age/sex sum, total ≥ new, CVA rows with value and mechanism); some text is
+double-encoded and some months are real Excel dates, as in R4V's real files. The exact consolidated figures
+(new beneficiaries of PiN-type rows by month × admin1 × subsector) are returned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .geography import ADMIN1_NAMES
+from .io_utils import atomic_path, mojibake, month_list, write_csv
+
+# (subsector, subsector_es, indicator, indicator_es, indicator_type): real R4V RMRP pairs
+INDICATORS = [
+    ("Integration", "Integración",
+     "# of refugees, migrants & host community members receiving support activities/interventions enabling them "
+     "to access or to keep a job",
+     "# de personas refugiadas, migrantes y de comunidades acogidas apoyadas para poder acceder a oportunidades de "
+     "empleo o para poder mantener su empleo", "PiN"),
+    ("Integration", "Integración",
+     "# of refugees, migrants & host community members assisted with support for self-employment or "
+     "entrepreneurship initiatives (start up or recovery)",
+     "# de personas refugiadas, migrantes y de comunidades acogidas alcanzadas con asistencia para iniciativas de "
+     "autoempleo o emprendimiento (inicio o recuperación)", "PiN"),
+    ("Integration", "Integración",
+     "# of persons capacitated to promote the integration of refugees and migrants",
+     "# de personas capacitadas para promover la integración de refugiados y migrantes", "Capacity Building"),
+    ("Protection (General)", "Protección (General)",
+     "# of refugees and migrants who received protection-related assistance and specialized services",
+     "# de personas refugiadas y migrantes de Venezuela que recibieron asistencia de protección y servicios "
+     "especializados", "PiN"),
+    ("Protection (General)", "Protección (General)",
+     "# of advocacy interventions made to promote access to the territory, asylum procedures, regularization, "
+     "birth registration and nationality",
+     "# de intervenciones de incidencia realizadas para promover el acceso al territorio, trámites de asilo, "
+     "regularización, inscripción de nacimientos y nacionalidad", "Other"),
+    ("Health", "Salud",
+     "# of refugees and migrants benefiting from primary health care consultations",
+     "# de refugiados y migrantes beneficiados con consultas de atención primaria de salud", "PiN"),
+    ("Health", "Salud",
+     "# of health personnel and community workers trained",
+     "# de personal de salud y trabajadores comunitarios capacitados", "Capacity Building"),
+    ("Education", "Educación",
+     "# of refugees and migrants enrolled in formal educational institutions or enrolled in an alternative or "
+     "non-formal education activities / programs",
+     "# de refugiados y migrantes inscritos en instituciones educativas formales o inscritos en actividades / "
+     "programas de educación alternativa o no formal", "PiN"),
+    ("Food Security", "Seguridad Alimentaria",
+     "# of refugees, migrants and members of affected host communities that receive food assistance",
+     "# de refugiados, migrantes y miembros de comunidades de acogida afectadas que reciben asistencia alimentaria",
+     "PiN"),
+    ("WASH", "WASH",
+     "# of refugees and migrants and/or host communities provided with safe access to sufficient and safe water "
+     "(at least basic water services level, JMP deft)",
+     "# de refugiados y migrantes y/o comunidades de acogida con acceso seguro a agua suficiente y segura (al menos "
+     "nivel de servicio básico de agua, definición JMP)", "PiN"),
+    ("Shelter", "Alojamiento",
+     "# of refugees and migrants provided with rent accommodation support as a short-term solution",
+     "# de refugiados y migrantes que recibieron apoyo para el alquiler de vivienda como solución a corto plazo",
+     "PiN"),
+    ("Multipurpose Cash Assistance (MPC)", "Transferencias Monetarias Multipropósito (MPC)",
+     "# of individuals benefitting from multipurpose cash transfers (MPC)",
+     "# de personas beneficiados de las transferencias monetarias multipropósito (MPC)", "PiN"),
+]
+INDICATOR_COLUMNS = ["subsector", "subsector_es", "indicator", "indicator_es", "indicator_type"]
+
+ORGANIZATIONS = [  # (name, name_es, role)
+    ("United Nations High Commissioner for Refugees (UNHCR)",
+     "Alto Comisionado de las Naciones Unidas para los Refugiados (ACNUR)", "appealing"),
+    ("International Organization for Migration (IOM)", "Organización Internacional para las Migraciones (OIM)",
+     "appealing"),
+    ("United Nations Children's Fund (UNICEF)", "Fondo de las Naciones Unidas para la Infancia (UNICEF)", "appealing"),
+    ("World Food Programme (WFP)", "Programa Mundial de Alimentos (PMA)", "appealing"),
+    ("CARE", "CARE", "appealing"),
+    ("HIAS", "HIAS", "appealing"),
+    ("Norwegian Refugee Council (NRC)", "Consejo Noruego para los Refugiados (NRC)", "appealing"),
+    ("Caritas Peru", "Cáritas del Perú", "implementing"),
+    ("Encuentros - Jesuit Service for Solidarity", "Encuentros - Servicio Jesuita de la Solidaridad", "implementing"),
+    ("Peruvian Red Cross", "Cruz Roja Peruana", "implementing"),
+    ("Union of Venezuelans in Peru", "Unión Venezolana en Perú", "implementing"),
+]
+
+ACTIVITIES = {  # Spanish activity names per subsector (written as partners write them)
+    "Integration": ["Orientación laboral y acompañamiento para la inserción en el empleo",
+                    "Capacitación en emprendimiento y educación financiera",
+                    "Asesoría para la convalidación de títulos profesionales"],
+    "Protection (General)": ["Orientación social y legal sobre acceso al asilo, procedimientos de regularización "
+                             "migratoria y documentación",
+                             "Atención y acompañamiento a personas con necesidades específicas de protección"],
+    "Health": ["Atención primaria en salud y consultas médicas", "Campaña de vacunación y salud preventiva"],
+    "Education": ["Apoyo para la matrícula escolar de niñas, niños y adolescentes",
+                  "Entrega de kits escolares y acompañamiento pedagógico"],
+    "Food Security": ["Provisión de kits de alimentos", "Entrega de cupones para la compra de alimentos"],
+    "WASH": ["Distribución de kits de higiene y gestión de higiene menstrual", "Acceso a agua segura en albergues"],
+    "Shelter": ["Apoyo para el pago de alquiler como solución de alojamiento a corto plazo",
+                "Alojamiento temporal en albergues"],
+    "Multipurpose Cash Assistance (MPC)": ["Transferencias monetarias multipropósito",
+                                           "Asistencia en efectivo para necesidades básicas"],
+}
+CAPACITY_ACTIVITIES = ["Taller de capacitación a funcionarios públicos y personal de salud",
+                       "Capacitación a actores locales sobre integración y no discriminación"]
+OTHER_ACTIVITIES = ["Reuniones de incidencia con autoridades locales y regionales"]
+DELIVERY = {"Bank transfer": "Transferencia bancaria", "Physical cash": "Dinero en efectivo",
+            "Vouchers": "Cupones", "Other electronic cash mechanisms": "Otros mecanismos de dinero electrónico"}
+ADMIN2 = {"Lima": "Lima", "Callao": "Callao", "La Libertad": "Trujillo", "Arequipa": "Arequipa", "Piura": "Piura",
+          "Tumbes": "Tumbes", "Lambayeque": "Chiclayo", "Ica": "Ica", "Tacna": "Tacna", "Cusco": "Cusco"}
+
+# canonical 5W columns (raw.partner_5w_activities) and each real variant's exact headers, in the variant's order
+CANONICAL = ["country", "admin1", "admin2", "appealing_org", "implementation", "implementing_partner", "month",
+             "subsector", "indicator", "activity_name", "activity_description", "rmrp_activity", "covid19", "cva",
+             "value", "delivery_mechanism", "quantity_output", "total_monthly", "new_beneficiaries",
+             "in_destination", "in_transit", "host_communities", "pendulars", "returnees", "girls", "boys", "women",
+             "men", "other_under", "other_above"]
+VARIANTS = {
+    "english_short": dict(zip(CANONICAL, [
+        "Country", "Admin1", "Admin2", "Appealing_org", "Implementation", "Implementing_partner", "Month",
+        "Subsector", "Indicator", "Activity_Name", "Activity_Description", "RMRPActivity", "COVID19", "CVA", "Value",
+        "Delivery_mechanism", "Quantity_output", "Total_monthly", "New_beneficiaries", "IN_DESTINATION",
+        "IN_TRANSIT", "Host_Communities", "PENDULARS", "Returnees", "Girls", "Boys", "Women", "Men", "Other_under",
+        "Other_above"])),
+    "english_long": dict(zip(CANONICAL, [
+        "Country", "Country Admin1", "Admin2", "Appealing organisation Name", "Implementation Set up",
+        "Implementing partner Name", "Month", "Subsector", "Indicator", "Activity Name", "Activity Description",
+        "RMRP Activity", "COVID 19 Situation", "CVA", "Value (in USD)", "Delivery mechanism", "Quantity of output",
+        "Total monthly beneficiaries", "New beneficiaries of the month", "Refugees and Migrants IN DESTINATION",
+        "Refugees and Migrants IN TRANSIT", "Host Communities Beneficiaries", "Refugees and Migrants PENDULARS",
+        "Colombian Returnees", "Women under 18", "Men under 18", "Women above 18", "Men above 18", "Other under 18",
+        "Other above 18"])),
+    "spanish": dict(zip(CANONICAL, [
+        "País Country", "País Admin1", "Admin2", "Socio principal Nombre", "Método de implementacion",
+        "Socio Implementador Nombre", "Month", "Indicador Sector", "Indicador", "Nombre de la actividad",
+        "Descripcion de la actividad", "Actividad RMRP", "COVID19", "CVA", "Valor de transferencia (en USD)",
+        "Modalidad de entrega", "Cantidad de productos generados", "Total beneficiarios mensuales",
+        "Nuevos beneficiarios del mes", "Refugiados y migrantes EN DESTINO", "Refugiados y migrantes EN TRANSITO",
+        "Comunidades de acogida", "Refugiados y migrantes PENDULARES", "Colombianos Retornados",
+        "Ninas y Adolescentes menores de 18", "Ninos y Adolescentes menores de 18", "Mujeres adultas",
+        "Hombres adultos", "Otro menores de 18", "Otro adultos"])),
+}
+# the real files' column order (English long and Spanish put COVID before RMRP)
+VARIANT_ORDER = {
+    "english_short": CANONICAL,
+    "english_long": [c for c in CANONICAL[:11]] + ["covid19", "rmrp_activity"] + CANONICAL[13:],
+    "spanish": [c for c in CANONICAL[:11]] + ["covid19", "rmrp_activity"] + CANONICAL[13:],
+}
+VARIANT_CYCLE = ["english_short", "english_long", "spanish"]
+POPULATION_TYPES = ["in_destination", "in_transit", "host_communities", "pendulars", "returnees"]
+AGE_SEX = ["girls", "boys", "women", "men", "other_under", "other_above"]
+NUMBER_COLUMNS = ["value", "quantity_output", "total_monthly", "new_beneficiaries", *POPULATION_TYPES, *AGE_SEX]
+
+PROPORTION_GROUPS = [("Total", ""), ("Dest", "in_destination"), ("Transit", "in_transit"), ("HC", "host_communities"),
+                     ("Pendular", "pendulars"), ("Returnees", "returnees")]
+ECUADOR_ADMIN1 = {"Pichincha": 0.45, "Guayas": 0.35, "El Oro": 0.20}  # a few rows of another platform
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# reference lists
+
+def write_reference(landing_dir: Path) -> list[Path]:
+    folder = landing_dir / "partners" / "reference"
+    indicators = folder / "indicators.csv"
+    write_csv(pd.DataFrame(INDICATORS, columns=INDICATOR_COLUMNS), indicators)
+    organizations = folder / "organizations.csv"
+    write_csv(pd.DataFrame(ORGANIZATIONS, columns=["name", "name_es", "role"]), organizations)
+    return [indicators, organizations]
+
+
+def _venezuelan_population_by_admin1() -> dict[str, float]:
+    """Refugees and migrants per admin1 (≈1.6M in Peru), shaped like the registry's residence shares."""
+    shares = {"Lima": 0.62, "Callao": 0.08, "La Libertad": 0.047, "Arequipa": 0.035, "Piura": 0.026,
+              "Lambayeque": 0.024, "Ica": 0.026, "Tumbes": 0.019, "Cusco": 0.013, "Junín": 0.013, "Ancash": 0.016,
+              "Tacna": 0.016}
+    rest = [a for a in ADMIN1_NAMES if a not in shares]
+    remaining = 1 - sum(shares.values())
+    shares.update({a: remaining / len(rest) for a in rest})
+    return {a: 1_600_000 * shares[a] for a in ADMIN1_NAMES}
+
+
+def _need_cells(population: float, pin_share: float, host_share: float, transit_share: float) -> dict:
+    """PiN cells (population type × girls/boys/women/men), integers."""
+    age_sex = np.array([0.15, 0.15, 0.37, 0.33])
+    pin = population * pin_share
+    dest = pin * (1 - host_share - transit_share)
+    return {"in_destination": np.round(dest * age_sex).astype(np.int64),
+            "in_transit": np.round(pin * transit_share * age_sex).astype(np.int64),
+            "host_communities": np.round(pin * host_share * age_sex).astype(np.int64),
+            "pendulars": np.zeros(4, dtype=np.int64), "returnees": np.zeros(4, dtype=np.int64)}
+
+
+def _need_frame(cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """PiN and Target in R4V's layout (totals equal the sums of their parts), Peru plus a few Ecuador rows."""
+    rows = []
+    places = [("Peru", a, p) for a, p in _venezuelan_population_by_admin1().items()]
+    places += [("Ecuador", a, 480_000 * s) for a, s in ECUADOR_ADMIN1.items()]
+    subsectors = list(cfg["pin_share_of_population"])
+    for country, admin1, population in places:
+        transit = 0.04 if admin1 in ("Tumbes", "Tacna", "El Oro") else 0.0
+        sector_cells = {s: _need_cells(population, cfg["pin_share_of_population"][s],
+                                       cfg["host_community_pin_share"], transit) for s in subsectors}
+        sector_cells["Intersector"] = {k: np.max([c[k] for c in sector_cells.values()], axis=0)
+                                       for k in sector_cells[subsectors[0]]}
+        for subsector, cells in sector_cells.items():
+            rows.append((country, admin1, subsector, cells))
+    pin = _layout(rows, "PiN", cfg, scale=1.0)
+    target = _layout(rows, "Target", cfg, scale=cfg["target_share_of_pin"])
+    return pin, target
+
+
+def _layout(rows: list, measure: str, cfg: dict, scale: float) -> pd.DataFrame:
+    """One sheet in the real column order: `<m> <year> Total Girls`, …, `<m> Total Men`, `<m> Total`,
+    `<m> Dest GIrls`, …"""
+    year = cfg["year"]
+    records = []
+    for country, admin1, subsector, cells in rows:
+        record = {f"{measure} Platform": country, f"{measure} Country": country, f"{measure} Admin1": admin1,
+                  "Subsector": subsector}
+        parts = {k: np.round(v * scale).astype(np.int64) for k, v in cells.items()}
+        total = sum(parts.values())
+        groups = {"Total": total, **{label: parts[key] for label, key in PROPORTION_GROUPS[1:]}}
+        for label, values in groups.items():
+            for i, age_sex in enumerate(_age_sex_words(label)):
+                record[_need_header(measure, year, label, age_sex)] = int(values[i])
+            record[f"{measure} {label} Total" if label != "Total" else f"{measure} Total"] = int(values.sum())
+        if measure == "Target" and country == "Peru":  # the real Target sheet leaves these empty for Peru
+            for label in ("Pendular", "Returnees"):
+                for key in [k for k in record if k.startswith(f"Target {label} ")]:
+                    record[key] = np.nan
+        records.append(record)
+    return pd.DataFrame(records)
+
+
+def _age_sex_words(label: str) -> list[str]:
+    """The real file writes `GIrls` (sic) for the destination and transit groups only."""
+    return ["GIrls" if label in ("Dest", "Transit") else "Girls", "Boys", "Women", "Men"]
+
+
+def _need_header(measure: str, year: int, label: str, age_sex: str) -> str:
+    if label == "Total":
+        return f"{measure} {year} Total {age_sex}" if age_sex != "Men" else f"{measure} Total Men"
+    return f"{measure} {label} {age_sex}"
+
+
+def _proportions(sheet: pd.DataFrame, measure: str, year: int) -> pd.DataFrame:
+    """R4V's `pinproportions` / `targetproportions` sheets: each age/sex cell over its population type's total."""
+    out = pd.DataFrame({"Country": sheet[f"{measure} Country"], "Admin1": sheet[f"{measure} Admin1"],
+                        "Subsector": sheet["Subsector"]})
+    for label, _ in PROPORTION_GROUPS:
+        total = sheet[f"{measure} Total" if label == "Total" else f"{measure} {label} Total"].astype(float)
+        for age_sex in _age_sex_words(label):
+            column = _need_header(measure, year, label, age_sex)
+            name = (f"{year}_Total_{age_sex}" if age_sex != "Men" else "Total_Men") if label == "Total" \
+                else f"{label}_{age_sex}"
+            out[name] = (sheet[column].astype(float) / total.where(total > 0)).round(2).fillna(0.0)
+    return out
+
+
+def write_proportions(cfg: dict, landing_dir: Path) -> tuple[Path, dict]:
+    pin, target = _need_frame(cfg)
+    path = landing_dir / "partners" / "reference" / "Proportions.xlsx"
+    year = cfg["year"]
+    with atomic_path(path) as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            pin.to_excel(writer, sheet_name=f"PiN {year}", index=False)
+            _proportions(pin, "PiN", year).to_excel(writer, sheet_name="pinproportions", index=False)
+            target.to_excel(writer, sheet_name="Target", index=False)
+            _proportions(target, "Target", year).to_excel(writer, sheet_name="targetproportions", index=False)
+    peru = pin[pin["PiN Country"] == "Peru"]
+    peru_target = target[target["Target Country"] == "Peru"]
+    figures = {"pin_total": {s: int(v) for s, v in peru.groupby("Subsector")["PiN Total"].sum().items()},
+               "target_total": {s: int(v) for s, v in peru_target.groupby("Subsector")["Target Total"].sum().items()},
+               "rows": {"PiN": len(pin), "Target": len(target)}}
+    return path, figures
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# 5W monthly files
+
+def _fivew_rows(rng: np.random.Generator, n: int, month: str, cfg: dict) -> pd.DataFrame:
+    """`n` valid 5W rows of one month, canonical (English) values plus the indicator type."""
+    indicators = pd.DataFrame(INDICATORS, columns=INDICATOR_COLUMNS)
+    pin_idx = np.flatnonzero(indicators["indicator_type"] == "PiN")
+    other_idx = np.flatnonzero(indicators["indicator_type"] != "PiN")
+    is_pin = rng.random(n) < cfg["pin_indicator_share"]
+    pick = np.where(is_pin, rng.choice(pin_idx, size=n), rng.choice(other_idx, size=n))
+    rows = indicators.iloc[pick].reset_index(drop=True)
+    appealing = [o[0] for o in ORGANIZATIONS if o[2] == "appealing"]
+    implementing = [o[0] for o in ORGANIZATIONS if o[2] == "implementing"]
+    weights = np.array([cfg["admin1_weights"].get(a, 0.005) for a in ADMIN1_NAMES])
+    admin1 = np.array(ADMIN1_NAMES, dtype=object)[rng.choice(len(ADMIN1_NAMES), size=n, p=weights / weights.sum())]
+    with_admin2 = rng.random(n) < 0.05
+    implemented = rng.random(n) < cfg["implementation_yes_share"]
+    frame = pd.DataFrame({
+        "country": cfg["country"], "admin1": admin1,
+        "admin2": [ADMIN2.get(a) if flag else None for a, flag in zip(admin1, with_admin2)],
+        "appealing_org": rng.choice(appealing, size=n),
+        "implementation": np.where(implemented, "Yes", "No"),
+        "implementing_partner": np.where(implemented, rng.choice(implementing, size=n), None),
+        "month": month, "subsector": rows["subsector"], "indicator": rows["indicator"],
+        "indicator_type": rows["indicator_type"],
+        "rmrp_activity": np.where(rng.random(n) < 0.9, "Yes", "No"),
+        "covid19": np.where(rng.random(n) < 0.03, "Yes", "No")})
+    frame = _activities(rng, frame, cfg)
+    frame = _cash(rng, frame, cfg)
+    return _counts(rng, frame, cfg)
+
+
+def _activities(rng: np.random.Generator, frame: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+    n = len(frame)
+    names = np.empty(n, dtype=object)
+    for i, (subsector, kind) in enumerate(zip(frame["subsector"], frame["indicator_type"])):
+        pool = ACTIVITIES[subsector] if kind == "PiN" else (CAPACITY_ACTIVITIES if kind == "Capacity Building"
+                                                               else OTHER_ACTIVITIES)
+        names[i] = pool[int(rng.integers(0, len(pool)))]
+    description = np.array([f"{a} dirigida a población refugiada, migrante y de acogida en {b}"
+                            for a, b in zip(names, frame["admin1"])], dtype=object)
+    broken = rng.random(n) < cfg["mojibake_share"]
+    frame["activity_name"] = [mojibake(t) if b else t for t, b in zip(names, broken)]
+    frame["activity_description"] = [None if e else (mojibake(t) if b else t)
+                                     for t, b, e in zip(description, broken, rng.random(n) < 0.1)]
+    return frame
+
+
+def _cash(rng: np.random.Generator, frame: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+    """CVA: always for MPC, sometimes for Food Security / Shelter; Value (USD) and mechanism only when Yes."""
+    n = len(frame)
+    mpc = frame["subsector"].str.startswith("Multipurpose").to_numpy()
+    eligible = (frame["subsector"].isin(["Food Security", "Shelter"]) & (frame["indicator_type"] == "PiN")).to_numpy()
+    cva = mpc | (eligible & (rng.random(n) < cfg["cva_share"]))
+    frame["cva"] = np.where(cva, "Yes", "No")
+    frame["value"] = np.where(cva, rng.integers(20, 251, size=n) * 5, np.nan)
+    frame["delivery_mechanism"] = np.where(cva, rng.choice(list(DELIVERY), size=n), None)
+    return frame
+
+
+def _counts(rng: np.random.Generator, frame: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+    """PiN rows: new beneficiaries split by population type and age/sex; others: total or quantity only."""
+    n = len(frame)
+    kind = frame["indicator_type"].to_numpy()
+    pin = kind == "PiN"
+    mean = cfg["new_beneficiaries_mean"]
+    new = 1 + rng.poisson(rng.gamma(2.0, (mean - 1) / 2.0, size=n))
+    population = rng.multinomial(new, cfg["population_type_probs"])
+    age_sex = rng.multinomial(new, cfg["age_sex_probs"])
+    total = new + rng.poisson(new * 0.6)
+    trained = rng.integers(5, 61, size=n)
+    frame["quantity_output"] = np.where(kind == "Other", rng.integers(1, 11, size=n), np.nan)
+    frame["total_monthly"] = np.where(pin, total, np.where(kind == "Capacity Building", trained, np.nan))
+    frame["new_beneficiaries"] = np.where(pin, new, np.nan)
+    for j, column in enumerate(POPULATION_TYPES):
+        frame[column] = np.where(pin, population[:, j], np.nan)
+    for j, column in enumerate(AGE_SEX):
+        frame[column] = np.where(pin, age_sex[:, j], np.nan)
+    return frame
+
+
+def _as_variant(frame: pd.DataFrame, variant: str, excel_dates: np.ndarray | None) -> pd.DataFrame:
+    """The rows under a variant's exact headers and column order (Spanish: names and yes/no in Spanish)."""
+    out = frame[CANONICAL].copy()
+    for column in NUMBER_COLUMNS:  # whole numbers, empty where not reported
+        out[column] = out[column].astype("Int64")
+    if variant == "spanish":
+        indicators = pd.DataFrame(INDICATORS, columns=INDICATOR_COLUMNS)
+        out["subsector"] = out["subsector"].map(dict(zip(indicators["subsector"], indicators["subsector_es"])))
+        out["indicator"] = out["indicator"].map(dict(zip(indicators["indicator"], indicators["indicator_es"])))
+        names_es = {o[0]: o[1] for o in ORGANIZATIONS}
+        out["appealing_org"] = out["appealing_org"].map(names_es)
+        out["implementing_partner"] = out["implementing_partner"].map(names_es)
+        for column in ("implementation", "rmrp_activity", "covid19", "cva"):
+            out[column] = out[column].map({"Yes": "Si", "No": "No"})
+        out["delivery_mechanism"] = out["delivery_mechanism"].map(DELIVERY)
+    if excel_dates is not None:
+        first = dt.datetime.strptime(frame["month"].iloc[0] + "-01", "%Y-%m-%d")
+        out["month"] = np.where(excel_dates, first, out["month"]).astype(object)
+    out = out[VARIANT_ORDER[variant]]
+    return out.rename(columns=VARIANTS[variant])
+
+
+def _write_fivew_file(frame: pd.DataFrame, variant: str, month: str, folder: Path, year: int) -> Path:
+    if variant == "english_short":
+        path = folder / f"Activities_5W_{month}.xlsx"
+        with atomic_path(path) as tmp:
+            frame.to_excel(tmp, sheet_name="Sheet1", index=False, engine="openpyxl")
+    elif variant == "english_long":
+        path = folder / f"Translated5W_{month}.csv"
+        write_csv(frame, path)
+    else:
+        path = folder / f"RMRP{year}ActivitiesSP_{month}.xlsx"
+        with atomic_path(path) as tmp:
+            frame.to_excel(tmp, sheet_name=f"5W - RMRP {year} - Español", index=False, engine="openpyxl")
+    return path
+
+
+def write_fivew(rng: np.random.Generator, cfg: dict, months: list[str], rows_per_month: int,
+                landing_dir: Path) -> tuple[dict, list[Path]]:
+    """One file per month, cycling the header variants; returns exact new beneficiaries of PiN-type rows."""
+    paths: list[Path] = []
+    new_beneficiaries: dict = {}
+    rows_per_file: dict = {}
+    for i, month in enumerate(months):
+        variant = VARIANT_CYCLE[i % len(VARIANT_CYCLE)]
+        n = max(1, int(rng.poisson(rows_per_month)))
+        rows = _fivew_rows(rng, n, month, cfg)
+        excel_dates = rng.random(n) < cfg["excel_date_month_share"] if variant == "english_short" else None
+        folder = landing_dir / "partners" / "5w" / month
+        path = _write_fivew_file(_as_variant(rows, variant, excel_dates), variant, month, folder, cfg["year"])
+        paths.append(path)
+        rows_per_file[month] = {"file": path.name, "variant": variant, "rows": n,
+                                "excel_date_months": int(excel_dates.sum()) if excel_dates is not None else 0}
+        pin = rows[rows["indicator_type"] == "PiN"]
+        sums = pin.groupby(["admin1", "subsector"])["new_beneficiaries"].sum()
+        by_admin1: dict = {}
+        for (admin1, subsector), value in sums.items():
+            by_admin1.setdefault(admin1, {})[subsector] = int(value)
+        new_beneficiaries[month] = by_admin1
+    return {"new_beneficiaries": new_beneficiaries, "files": rows_per_file}, paths
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# beneficiary records
+
+BENEFICIARY_ORGS = [("care", "CAR"), ("hias", "HIA"), ("encuentros-sjs", "ENC"), ("caritas-del-peru", "CRT"),
+                    ("cruz-roja-peruana", "CRP")]
+BENEFICIARY_COLUMNS = ["beneficiary_id", "program", "enrolled_on", "completed_on", "sex", "birth_year",
+                       "nationality", "admin1", "single_parent", "lgbtiq", "disability", "outcome", "outcome_on",
+                       "monthly_income_pen"]
+OUTCOMES = ["employed_formal", "employed_informal", "self_employed", "not_employed"]
+INCOME_MEANS = {"employed_formal": 1650.0, "employed_informal": 1050.0, "self_employed": 1200.0}
+
+
+def _participants(rng: np.random.Generator, n: int, cfg: dict, admin1_weights: dict) -> pd.DataFrame:
+    """People (the attributes that do not change between programs)."""
+    weights = np.array([admin1_weights.get(a, 0.005) for a in ADMIN1_NAMES])
+    lgbtiq = np.where(rng.random(n) < 0.04, "true", "false").astype(object)
+    lgbtiq[rng.random(n) < 0.15] = ""
+    return pd.DataFrame({
+        "sex": np.where(rng.random(n) < cfg["female_share"], "F", "M"),
+        "birth_year": rng.integers(1962, 2007, size=n),
+        "nationality": rng.choice(["VEN", "PER", "COL"], size=n, p=[0.90, 0.07, 0.03]),
+        "admin1": np.array(ADMIN1_NAMES)[rng.choice(len(ADMIN1_NAMES), size=n, p=weights / weights.sum())],
+        "single_parent": np.where(rng.random(n) < 0.2, "true", "false"),
+        "lgbtiq": lgbtiq,
+        "disability": np.where(rng.random(n) < 0.05, "true", "false")})
+
+
+def _enrollments(rng: np.random.Generator, people: pd.DataFrame, months: list[str], cfg: dict) -> pd.DataFrame:
+    """Each person's program, enrollment date, duration (months) and end: completion and outcome."""
+    n, k = len(people), len(months)
+    cohort = rng.integers(-2, k, size=n)  # enrollment month index (two months before the first file too)
+    duration = rng.choice([1, 2, 3], size=n, p=[0.3, 0.4, 0.3])
+    keep = cohort + duration - 1 >= 0
+    people, cohort, duration = people[keep].reset_index(drop=True), cohort[keep], duration[keep]
+    n = len(people)
+    first = np.datetime64(months[0], "M")
+    cohort_month = first + cohort.astype("timedelta64[M]")
+    start = cohort_month.astype("datetime64[D]")
+    length = ((cohort_month + 1).astype("datetime64[D]") - start).astype(np.int64)
+    enrolled = start + (rng.random(n) * length).astype("timedelta64[D]")
+    last = cohort + duration - 1
+    end_month = first + last.astype("timedelta64[M]")
+    end_start = end_month.astype("datetime64[D]")
+    end_length = ((end_month + 1).astype("datetime64[D]") - end_start).astype(np.int64)
+    completed_day = np.maximum(end_start + (rng.random(n) * end_length).astype("timedelta64[D]"), enrolled)
+    completes = rng.random(n) < cfg["completion_rate"]
+    programs = list(cfg["program_mix"])
+    program = np.array(programs)[rng.choice(len(programs), size=n, p=_normalized(cfg["program_mix"]))]
+    outcome = np.empty(n, dtype=object)
+    for name in programs:
+        mask = program == name
+        outcome[mask] = np.array(OUTCOMES)[rng.choice(4, size=mask.sum(), p=_normalized(cfg["outcomes"][name]))]
+    month_end_day = (end_month + 1).astype("datetime64[D]") - 1
+    outcome_day = np.minimum(completed_day + rng.integers(0, 20, size=n), month_end_day)
+    income = np.array([INCOME_MEANS.get(o, np.nan) for o in outcome]) * rng.lognormal(-0.045, 0.3, size=n)
+    return people.assign(program=program, cohort=cohort, last=last, enrolled_on=enrolled.astype(str),
+                         completed_on=np.where(completes, completed_day.astype(str), ""),
+                         outcome=np.where(completes, outcome, ""),
+                         outcome_on=np.where(completes, outcome_day.astype(str), ""),
+                         monthly_income_pen=np.where(completes & ~np.isnan(income), np.round(income, 0), np.nan))
+
+
+def _normalized(values) -> np.ndarray:
+    arr = np.array(list(values.values()) if isinstance(values, dict) else values, dtype=float)
+    return arr / arr.sum()
+
+
+def _monthly_rows(enrolled: pd.DataFrame, months: list[str]) -> dict[str, pd.DataFrame]:
+    """One row per participant per month from enrollment to the last month; completion and outcome only in the last."""
+    k = len(months)
+    first = np.maximum(enrolled["cohort"].to_numpy(), 0)
+    last = np.minimum(enrolled["last"].to_numpy(), k - 1)
+    counts = np.clip(last - first + 1, 0, None)
+    idx = np.repeat(np.arange(len(enrolled)), counts)
+    month_idx = np.repeat(first, counts) + (np.arange(idx.size) - np.repeat(np.cumsum(counts) - counts, counts))
+    rows = enrolled.iloc[idx].reset_index(drop=True)
+    final = month_idx == rows["last"].to_numpy()
+    for column in ("completed_on", "outcome", "outcome_on"):
+        rows[column] = np.where(final, rows[column], "")
+    rows["monthly_income_pen"] = np.where(final, rows["monthly_income_pen"], np.nan)
+    return {month: rows[month_idx == i] for i, month in enumerate(months)}
+
+
+def write_beneficiaries(rng: np.random.Generator, cfg: dict, sizes: dict, months: list[str],
+                        landing_dir: Path) -> tuple[dict, list[Path]]:
+    """Per organization and month; a share of each organization's people reuse another's ids (referrals)."""
+    bcfg = cfg["beneficiaries"]
+    records = sizes["beneficiary_records_per_file"]
+    paths: list[Path] = []
+    realized: dict = {"records": {}, "outcomes": {}}
+    previous: pd.DataFrame | None = None
+    all_ids: list[set] = []
+    for slug, prefix in BENEFICIARY_ORGS[: sizes["beneficiary_organizations"]]:
+        n_people = int(records * (len(months) + 2) / 2)  # cohorts over k + 2 months × 2 rows each ≈ records/file
+        people = _participants(rng, n_people, bcfg, cfg["admin1_weights"])
+        people.insert(0, "beneficiary_id", [f"{prefix}-{i:06d}" for i in rng.permutation(n_people) + 1])
+        if previous is not None:
+            shared = rng.random(n_people) < bcfg["overlap_share"]
+            donors = previous.sample(n=int(shared.sum()), random_state=rng.integers(2**31), replace=False)
+            for column in people.columns:
+                people.loc[shared, column] = donors[column].to_numpy()
+        enrolled = _enrollments(rng, people, months, bcfg)
+        previous = people
+        all_ids.append(set(enrolled["beneficiary_id"]))
+        for month, rows in _monthly_rows(enrolled, months).items():
+            path = landing_dir / "partners" / "beneficiaries" / slug / f"{month}.csv"
+            write_csv(rows[BENEFICIARY_COLUMNS].astype({"monthly_income_pen": "Float64"}), path)
+            paths.append(path)
+            realized["records"].setdefault(slug, {})[month] = int(len(rows))
+        ended = enrolled[(enrolled["outcome"] != "") & (enrolled["last"] < len(months))]
+        realized["outcomes"][slug] = {p: {o: int(c) for o, c in g["outcome"].value_counts().sort_index().items()}
+                                      for p, g in ended.groupby("program")}
+    shared_ids = set.union(*[a & b for i, a in enumerate(all_ids) for b in all_ids[i + 1:]]) if len(all_ids) > 1 \
+        else set()
+    realized["ids_in_two_or_more_organizations"] = len(shared_ids)
+    return realized, paths
+
+
+# ----------------------------------------------------------------------------------------------------------------
+
+def generate_partners(rng: np.random.Generator, rng_beneficiaries: np.random.Generator, truth: dict, sizes: dict,
+                      landing_dir: Path) -> tuple[dict, list[Path]]:
+    cfg = {**truth["partners"], "year": truth["year"]}
+    paths = write_reference(landing_dir)
+    proportions_path, need = write_proportions(cfg, landing_dir)
+    paths.append(proportions_path)
+    fivew, fivew_paths = write_fivew(rng, cfg, month_list(truth["first_month"], sizes["fivew_months"]),
+                                     sizes["fivew_rows_per_month"], landing_dir)
+    beneficiaries, beneficiary_paths = write_beneficiaries(
+        rng_beneficiaries, cfg, sizes, month_list(truth["first_month"], sizes["beneficiary_months"]), landing_dir)
+    realized = {**fivew, "need": need, "beneficiaries": beneficiaries,
+                "valid_pairs": len(INDICATORS), "organizations": len(ORGANIZATIONS)}
+    return realized, paths + fivew_paths + beneficiary_paths

@@ -1,0 +1,108 @@
+"""Dagster asset checks that validate a warehouse table with its Great Expectations suite.
+
+Each check reads `schema.table` through the WarehouseResource (read-only connection, closed before validating),
+validates the DataFrame with `expectations/<suite_name>.json` (see `gx_runner`), and reports the outcome as an
+ERROR-severity, blocking check: a failure stops the assets downstream of the checked one.
+
+No `from __future__ import annotations` here: Dagster inspects the check function's `context` annotation at
+definition time and rejects it when it is a string.
+"""
+
+from collections.abc import Sequence
+from typing import Union
+
+import dagster as dg
+
+from dagster_project.resources import DUCKDB_POOL
+
+# Where a failing row came from, when the table carries it (every raw table does; marts do not).
+DEFAULT_INDEX_COLUMNS = ["source_file", "source_sheet", "source_row"]
+
+CoercibleAssetKey = Union[dg.AssetKey, str, Sequence[str]]
+
+
+def gx_asset_check(
+    asset_key: dg.AssetKey,
+    schema: str,
+    table: str,
+    suite_name: str,
+    warehouse_resource_key: str = "warehouse",
+    *,
+    unexpected_index_columns: list[str] | None = None,
+) -> dg.AssetChecksDefinition:
+    """A blocking check named `gx_<suite_name>` on `asset_key` that validates `schema.table`.
+
+    `unexpected_index_columns` name the columns that identify a failing row in the report (default: the
+    provenance columns `source_file`, `source_sheet`, `source_row`, those the table has).
+    """
+    key = dg.AssetKey.from_coercible(asset_key)
+    index_columns = list(unexpected_index_columns or DEFAULT_INDEX_COLUMNS)
+
+    @dg.asset_check(
+        asset=key,
+        name=f"gx_{suite_name}",
+        description=f"Great Expectations suite `{suite_name}` on `{schema}.{table}` (expectations/{suite_name}.json).",
+        blocking=True,
+        pool=DUCKDB_POOL,
+        required_resource_keys={warehouse_resource_key},
+    )
+    def _gx_check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        import duckdb
+
+        from dagster_project.quality.gx_runner import validate_frame
+        from dagster_project.settings import Settings
+
+        settings = Settings.from_env()
+        warehouse = getattr(context.resources, warehouse_resource_key)
+        try:
+            frame = warehouse.read_table(schema, table)
+        except duckdb.CatalogException as error:
+            message = f"The table {schema}.{table} is not in the warehouse, so it could not be checked: {error}"
+            return dg.AssetCheckResult(
+                passed=False,
+                severity=dg.AssetCheckSeverity.ERROR,
+                description=message,
+                metadata={"suite": suite_name, "table": f"{schema}.{table}", "summary": dg.MetadataValue.text(message)},
+            )
+
+        outcome = validate_frame(
+            frame,
+            settings.expectations_dir / f"{suite_name}.json",
+            settings.data_docs_dir,
+            index_columns,
+            run_name=context.run.run_id,
+        )
+        summary = outcome.summary()
+        if outcome.success:
+            context.log.info(summary)
+        else:
+            context.log.warning(summary)
+        return dg.AssetCheckResult(
+            passed=outcome.success,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=summary.splitlines()[0],
+            metadata={
+                "suite": suite_name,
+                "table": f"{schema}.{table}",
+                "rows": outcome.rows,
+                "evaluated": outcome.evaluated,
+                "failed": outcome.failed_count,
+                "failing_expectations": dg.MetadataValue.md(outcome.failed_markdown()),
+                "failing_expectations_json": dg.MetadataValue.json(outcome.failed),
+                "summary": dg.MetadataValue.text(summary),
+                "data_docs": dg.MetadataValue.url(outcome.data_docs_url),
+            },
+        )
+
+    return _gx_check
+
+
+def gx_checks_for(
+    tables: Sequence[tuple[CoercibleAssetKey, str, str, str]],
+    warehouse_resource_key: str = "warehouse",
+) -> list[dg.AssetChecksDefinition]:
+    """One `gx_asset_check` per `(asset_key, schema, table, suite_name)`."""
+    return [
+        gx_asset_check(dg.AssetKey.from_coercible(asset_key), schema, table, suite_name, warehouse_resource_key)
+        for asset_key, schema, table, suite_name in tables
+    ]

@@ -1,0 +1,601 @@
+"""The seeded demo generator (dagster_project/demo): files and exact headers, determinism, planted survey rates
+recovered from the files, demo_truth.json consistent with the files, identifiers present for pseudonymization.
+
+Everything is recomputed from the written files with pandas/pyreadstat only (no generator internals), so these
+tests say what the warehouse should find. Uses the session fixture `tiny_landing` (conftest.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+import pytest
+
+from dagster_project.demo.generator import generate_demo_landing, main
+from dagster_project.demo.truth import derived_expectations, expected_labor_income_monthly, load_truth, resolve_sizes
+
+YEAR = 2024
+TINY_MONTHS = ["2024-01", "2024-02", "2024-03"]
+GROUPS, SEXES = ("host", "migrant"), ("female", "male")
+SEX_CODE = {"female": 2, "male": 1}
+REGULAR = {"PTP", "CPP", "RESIDENTE", "REFUGIADO", "HUMANITARIA", "NACIONALIZADO"}
+
+# headers copied from the real files in ../shared/data/real
+ENAHOPV_200_HEADER = ("AÑO,MES,CONGLOME,SEGMENTO,VIVIENDA,HOGAR,CODPERSO,UBIGEO,DOMINIO,ESTRATO,P201,P201P,P203,P203A,"
+                      "P203B,P204,P205,P206,P207,P208A,P208B,P209,P210,P211A,P211D,P212,P213,P214,T211,TICUEST01,"
+                      "ESTRATOSOCIO,OCUPAC_R4,RAMA_R4,CODTAREA,CODTIEMPO,P209A,T209A,FACTOR")
+ENAHO_200 = ["aÑo", "mes", "conglome", "vivienda", "hogar", "codperso", "ubigeo", "dominio", "estrato", "p203",
+             "p207", "p208a", "facpob07"]
+EMPLOYMENT = ["ocu500", "ocupinf", "p505r4", "p506r4", "p507", "p511a", "p513t", "p518", "p521", "p521a", "i524a1",
+              "d529t", "i530a", "d536", "i538a1", "d540t", "i541a", "d543", "d544t"]
+ENAHO_500 = ["aÑo", "mes", "conglome", "vivienda", "hogar", "codperso", "ubigeo", "dominio", "estrato", *EMPLOYMENT,
+             "fac500a"]
+NUMERIC_EMPLOYMENT = [c for c in EMPLOYMENT if c not in ("p505r4", "p506r4")]  # codes stay text ("0111")
+HEALTH = [f"p419{i}" for i in range(1, 9)]
+INCOME = EMPLOYMENT[10:]
+MAIN_INCOME = ["i524a1", "d529t", "i530a", "d536"]
+PV_PREFIX = ["AÑO", "MES", "CONGLOME", "VIVIENDA", "HOGAR", "CODPERSO", "UBIGEO", "ESTRATO"]
+KEYS = ["conglome", "vivienda", "hogar", "codperso"]
+
+REGISTRY_COLUMNS = ["id_persona", "tipo_documento", "num_documento", "nombres", "apellidos", "sexo",
+                    "fecha_nacimiento", "nacionalidad", "fecha_ultimo_ingreso", "calidad_migratoria",
+                    "fecha_inicio_calidad", "fecha_vencimiento", "ubigeo_residencia"]
+UNHCR_HEADERS = {
+    "population.csv": "year,coo_name,coo,coo_iso,coa_name,coa,coa_iso,refugees,asylum_seekers,returned_refugees,idps,"
+                      "returned_idps,stateless,ooc,oip,hst",
+    "asylum_applications.csv": "year,coo_name,coo,coo_iso,coa_name,coa,coa_iso,procedure_type,app_type,dec_level,"
+                               "app_pc,applied",
+    "asylum_decisions.csv": "year,coo_name,coo,coo_iso,coa_name,coa,coa_iso,procedure_type,dec_level,dec_pc,"
+                            "dec_recognized,dec_other,dec_rejected,dec_closed,dec_total",
+}
+CANONICAL_5W = ["country", "admin1", "admin2", "appealing_org", "implementation", "implementing_partner", "month",
+                "subsector", "indicator", "activity_name", "activity_description", "rmrp_activity", "covid19", "cva",
+                "value", "delivery_mechanism", "quantity_output", "total_monthly", "new_beneficiaries",
+                "in_destination", "in_transit", "host_communities", "pendulars", "returnees", "girls", "boys", "women",
+                "men", "other_under", "other_above"]
+COVID_FIRST = CANONICAL_5W[:11] + ["covid19", "rmrp_activity"] + CANONICAL_5W[13:]
+HEADERS_5W = {  # variant: (exact real headers, the canonical column each holds)
+    "english_short": (["Country", "Admin1", "Admin2", "Appealing_org", "Implementation", "Implementing_partner",
+                       "Month", "Subsector", "Indicator", "Activity_Name", "Activity_Description", "RMRPActivity",
+                       "COVID19", "CVA", "Value", "Delivery_mechanism", "Quantity_output", "Total_monthly",
+                       "New_beneficiaries", "IN_DESTINATION", "IN_TRANSIT", "Host_Communities", "PENDULARS",
+                       "Returnees", "Girls", "Boys", "Women", "Men", "Other_under", "Other_above"], CANONICAL_5W),
+    "english_long": (["Country", "Country Admin1", "Admin2", "Appealing organisation Name", "Implementation Set up",
+                      "Implementing partner Name", "Month", "Subsector", "Indicator", "Activity Name",
+                      "Activity Description", "COVID 19 Situation", "RMRP Activity", "CVA", "Value (in USD)",
+                      "Delivery mechanism", "Quantity of output", "Total monthly beneficiaries",
+                      "New beneficiaries of the month", "Refugees and Migrants IN DESTINATION",
+                      "Refugees and Migrants IN TRANSIT", "Host Communities Beneficiaries",
+                      "Refugees and Migrants PENDULARS", "Colombian Returnees", "Women under 18", "Men under 18",
+                      "Women above 18", "Men above 18", "Other under 18", "Other above 18"], COVID_FIRST),
+    "spanish": (["País Country", "País Admin1", "Admin2", "Socio principal Nombre", "Método de implementacion",
+                 "Socio Implementador Nombre", "Month", "Indicador Sector", "Indicador", "Nombre de la actividad",
+                 "Descripcion de la actividad", "COVID19", "Actividad RMRP", "CVA", "Valor de transferencia (en USD)",
+                 "Modalidad de entrega", "Cantidad de productos generados", "Total beneficiarios mensuales",
+                 "Nuevos beneficiarios del mes", "Refugiados y migrantes EN DESTINO",
+                 "Refugiados y migrantes EN TRANSITO", "Comunidades de acogida", "Refugiados y migrantes PENDULARES",
+                 "Colombianos Retornados", "Ninas y Adolescentes menores de 18", "Ninos y Adolescentes menores de 18",
+                 "Mujeres adultas", "Hombres adultos", "Otro menores de 18", "Otro adultos"], COVID_FIRST),
+}
+FIVEW_FILES = {"2024-01": ("Activities_5W_2024-01.xlsx", "english_short"),
+               "2024-02": ("Translated5W_2024-02.csv", "english_long"),
+               "2024-03": ("RMRP2024ActivitiesSP_2024-03.xlsx", "spanish")}
+PIN_HEADER = ["PiN Platform", "PiN Country", "PiN Admin1", "Subsector", "PiN 2024 Total Girls", "PiN 2024 Total Boys",
+              "PiN 2024 Total Women", "PiN Total Men", "PiN Total", "PiN Dest GIrls", "PiN Dest Boys",
+              "PiN Dest Women", "PiN Dest Men", "PiN Dest Total", "PiN Transit GIrls", "PiN Transit Boys",
+              "PiN Transit Women", "PiN Transit Men", "PiN Transit Total", "PiN HC Girls", "PiN HC Boys",
+              "PiN HC Women", "PiN HC Men", "PiN HC Total", "PiN Pendular Girls", "PiN Pendular Boys",
+              "PiN Pendular Women", "PiN Pendular Men", "PiN Pendular Total", "PiN Returnees Girls",
+              "PiN Returnees Boys", "PiN Returnees Women", "PiN Returnees Men", "PiN Returnees Total"]
+R4V_PERU_ADMIN1 = ["Amazonas", "Ancash", "Apurimac", "Arequipa", "Ayacucho", "Cajamarca", "Callao", "Cusco",
+                   "Huancavelica", "Huánuco", "Ica", "Junín", "La Libertad", "Lambayeque", "Lima", "Loreto",
+                   "Madre de Dios", "Moquegua", "Pasco", "Piura", "Puno", "San Martin", "Tacna", "Tumbes", "Ucayali"]
+BENEFICIARY_COLUMNS = ["beneficiary_id", "program", "enrolled_on", "completed_on", "sex", "birth_year", "nationality",
+                       "admin1", "single_parent", "lgbtiq", "disability", "outcome", "outcome_on",
+                       "monthly_income_pen"]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# reading the files back
+
+@pytest.fixture(scope="module")
+def landing(tiny_landing) -> Path:
+    return tiny_landing[0]
+
+
+@pytest.fixture(scope="module")
+def truth(tiny_landing) -> dict:
+    return tiny_landing[1]
+
+
+def read_text_csv(path: Path, encoding: str = "utf-8", sep: str = ",") -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, encoding=encoding, sep=sep, keep_default_na=False)
+
+
+def numeric(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    out = frame.copy()
+    for column in columns:
+        text = out[column].str.strip()
+        out[column] = pd.to_numeric(text.where(text != ""))
+    return out
+
+
+def survey_frames(landing: Path) -> dict[str, dict[str, pd.DataFrame]]:
+    """Each survey's modules, lower-case names, numeric where coded, persons' sex/age/nationality attached."""
+    enaho_dir, pv_dir = landing / "survey/enaho/2024", landing / "survey/enahopv/2024"
+    host = {"200": read_text_csv(enaho_dir / "enaho01-2024-200.csv", "latin-1"),
+            "500": read_text_csv(enaho_dir / "enaho01a-2024-500.csv", "utf-8-sig"),
+            "300": pyreadstat.read_dta(enaho_dir / "enaho01a-2024-300.dta")[0],
+            "400": pyreadstat.read_sav(enaho_dir / "enaho01a-2024-400.sav")[0]}
+    host["200"]["p209a"] = ""
+    pv = {m: read_text_csv(pv_dir / f"Enahopv01{'' if m == '200' else 'a'}-2024-{m}.csv").rename(columns=str.lower)
+          for m in ("200", "300", "400", "500", "1000")}
+    for frames, weight in ((host, "facpob07"), (pv, "factor")):
+        members = numeric(frames["200"], ["p207", "p208a", "p209a", weight])
+        people = members[KEYS + ["p207", "p208a", "p209a"]]
+        frames["200"] = members.rename(columns={weight: "w"})
+        for module in [m for m in frames if m != "200"]:
+            frame = frames[module].drop(columns=[c for c in ("p207", "p208a", "p209a") if c in frames[module]])
+            frames[module] = frame.merge(people, on=KEYS, how="left", validate="one_to_one")
+    host["500"] = numeric(host["500"], NUMERIC_EMPLOYMENT + ["fac500a"]).rename(columns={"fac500a": "w"})
+    host["300"] = host["300"].rename(columns={"factor07": "w"})
+    host["400"] = host["400"].rename(columns={"factor07": "w"})
+    pv["500"] = numeric(pv["500"], NUMERIC_EMPLOYMENT + ["factor"]).rename(columns={"factor": "w"})
+    pv["300"] = numeric(pv["300"], ["p301a", "factor"]).rename(columns={"factor": "w"})
+    pv["400"] = numeric(pv["400"], HEALTH + ["factor"]).rename(columns={"factor": "w"})
+    pv["1000"] = numeric(pv["1000"], ["p1002", "factor"]).rename(columns={"factor": "w"})
+    migrant = {m: f[f["p209a"] == 2] for m, f in pv.items()}
+    return {"host": host, "migrant": migrant, "enahopv_all": pv}
+
+
+def weighted(values: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    """Weighted mean (a ratio estimator) and its linearized standard error (persons are independent draws)."""
+    values, weights = np.asarray(values, dtype=float), np.asarray(weights, dtype=float)
+    estimate = float((weights * values).sum() / weights.sum())
+    se = float(np.sqrt((weights**2 * (values - estimate) ** 2).sum()) / weights.sum())
+    return estimate, se
+
+
+def indicator_values(frames: dict[str, pd.DataFrame], sex: str) -> dict[str, tuple[float, float]]:
+    """Every planted survey indicator of one group × sex, recomputed from the files (indicator-definitions.md)."""
+    code = SEX_CODE[sex]
+    m500 = frames["500"][frames["500"]["p207"] == code]
+    employed = m500[m500["ocu500"] == 1]
+    with_hours = employed[employed["p513t"] > 0]
+    hourly = with_hours[MAIN_INCOME].fillna(0).sum(axis=1) / 12 / (4.33 * with_hours["p513t"])
+    dependents = employed[employed["p507"].isin([3, 4, 6])]
+    m400 = frames["400"][frames["400"]["p207"] == code]
+    m300 = frames["300"][(frames["300"]["p207"] == code) & (frames["300"]["p208a"] >= 25)]
+    active = m500[m500["ocu500"].isin([1, 2])]
+    return {
+        "employment_rate": weighted(m500["ocu500"] == 1, m500["w"]),
+        "unemployment_rate": weighted(active["ocu500"] == 2, active["w"]),
+        "informality_rate": weighted(employed["ocupinf"] == 1, employed["w"]),
+        "hourly_income_mean": weighted(hourly, with_hours["w"]),
+        "labor_income_monthly_mean": weighted(employed[INCOME].fillna(0).sum(axis=1) / 12, employed["w"]),
+        "contract_rate": weighted(dependents["p511a"].between(1, 6), dependents["w"]),
+        "health_insurance_rate": weighted((m400[HEALTH] == 1).any(axis=1), m400["w"]),
+        "tertiary_share_25plus": weighted(m300["p301a"].isin([10, 11]), m300["w"]),
+    }
+
+
+@pytest.fixture(scope="module")
+def surveys(landing) -> dict:
+    return survey_frames(landing)
+
+
+def registry_extract(landing: Path, month: str) -> pd.DataFrame:
+    odd = int(month[5:]) % 2 == 1
+    frame = read_text_csv(landing / f"registry/migraciones/extract_{month}.csv",
+                          "utf-8" if odd else "latin-1", "," if odd else ";")
+    for column in ("fecha_nacimiento", "fecha_ultimo_ingreso", "fecha_inicio_calidad", "fecha_vencimiento"):
+        frame[column] = pd.to_datetime(frame[column].replace("", None), format="%Y-%m-%d" if odd else "%d/%m/%Y")
+    return frame
+
+
+def normalize_document(value: str) -> str:
+    """The contract's normalization: trimmed, upper case, separators stripped."""
+    return re.sub(r"[\s.\-/_]+", "", value.strip().upper())
+
+
+def fivew_frame(landing: Path, month: str) -> pd.DataFrame:
+    name, variant = FIVEW_FILES[month]
+    path = landing / "partners/5w" / month / name
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False) if path.suffix == ".csv" else pd.read_excel(
+        path, dtype=object).fillna("")
+    headers, canonical = HEADERS_5W[variant]
+    assert list(frame.columns) == headers
+    return frame.set_axis(canonical, axis=1)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# files, names, headers
+
+def test_every_family_is_written_with_the_contract_names(landing, truth):
+    expected = [
+        "survey/enaho/2024/enaho01-2024-200.csv", "survey/enaho/2024/enaho01a-2024-300.dta",
+        "survey/enaho/2024/enaho01a-2024-400.sav", "survey/enaho/2024/enaho01a-2024-500.csv",
+        "survey/enahopv/2024/Enahopv01-2024-200.csv", "survey/enahopv/2024/Enahopv01a-2024-300.csv",
+        "survey/enahopv/2024/Enahopv01a-2024-400.csv", "survey/enahopv/2024/Enahopv01a-2024-500.csv",
+        "survey/enahopv/2024/Enahopv01a-2024-1000.csv",
+        *[f"registry/migraciones/extract_{m}.csv" for m in TINY_MONTHS],
+        "registry/unhcr/population.csv", "registry/unhcr/asylum_applications.csv",
+        "registry/unhcr/asylum_decisions.csv",
+        "partners/reference/indicators.csv", "partners/reference/organizations.csv",
+        "partners/reference/Proportions.xlsx",
+        *[f"partners/5w/{m}/{name}" for m, (name, _) in FIVEW_FILES.items()],
+        *[f"partners/beneficiaries/{org}/{m}.csv" for org in ("care", "hias", "encuentros-sjs") for m in TINY_MONTHS],
+    ]
+    for name in expected:
+        assert (landing / name).is_file(), name
+    assert sorted(truth["files"]) == sorted(expected)
+    assert not list(landing.rglob("*.tmp"))
+    assert json.loads((landing / "demo_truth.json").read_text(encoding="utf-8")) == truth
+
+
+def test_survey_files_have_inei_headers_encodings_and_blanks(landing):
+    enaho = landing / "survey/enaho/2024"
+    raw_200 = (enaho / "enaho01-2024-200.csv").read_bytes()
+    assert raw_200.startswith(b"a\xd1o,mes,conglome")  # Latin-1 'aÑo'
+    assert raw_200.split(b"\n")[0].decode("latin-1").split(",") == ENAHO_200
+    raw_500 = (enaho / "enaho01a-2024-500.csv").read_bytes()
+    assert raw_500.startswith(b"\xef\xbb\xbfa\xc3\x91o,")  # UTF-8 BOM, 'aÑo'
+    assert raw_500.decode("utf-8-sig").split("\n")[0].split(",") == ENAHO_500
+    assert ", ," in raw_500.decode("utf-8-sig")  # blanks are a single space
+    pv = landing / "survey/enahopv/2024"
+    assert (pv / "Enahopv01-2024-200.csv").read_text(encoding="utf-8").split("\n")[0] == ENAHOPV_200_HEADER
+    modules = {"300": ["P301A"], "400": [c.upper() for c in HEALTH], "500": [c.upper() for c in EMPLOYMENT],
+               "1000": ["P1002"]}
+    for module, columns in modules.items():
+        header = (pv / f"Enahopv01a-2024-{module}.csv").read_text(encoding="utf-8").split("\n")[0]
+        assert header.split(",") == PV_PREFIX + columns + ["FACTOR"]
+    frame, meta = pyreadstat.read_dta(enaho / "enaho01a-2024-300.dta")
+    assert list(frame.columns) == ["conglome", "vivienda", "hogar", "codperso", "ubigeo", "estrato", "p301a",
+                                   "factor07"]
+    assert meta.variable_value_labels["p301a"][10] == "superior universitaria completa"
+    frame, meta = pyreadstat.read_sav(enaho / "enaho01a-2024-400.sav")
+    assert list(frame.columns) == ["conglome", "vivienda", "hogar", "codperso", "ubigeo", "estrato", *HEALTH,
+                                   "factor07"]
+    assert meta.variable_value_labels["p4195"] == {1.0: "seguro integral de salud (sis)", 2.0: "no"}
+
+
+def test_survey_keys_design_and_universes(surveys):
+    for group in ("host", "enahopv_all"):
+        members = surveys[group]["200"]
+        widths = {"conglome": 6, "vivienda": 3, "hogar": 2, "codperso": 2, "ubigeo": 6}
+        for column, width in widths.items():
+            assert members[column].str.fullmatch(rf"\d{{{width}}}").all(), column
+        assert not members.duplicated(KEYS).any()
+        assert (members.groupby("conglome")["estrato"].nunique() == 1).all()  # PSUs nested in strata
+        assert (members.groupby(["conglome", "vivienda"])["w"].nunique() == 1).all()  # one weight per household
+        households = members.groupby("conglome")["vivienda"].nunique()
+        assert 7 <= households.mean() <= 9 and households.max() <= 10
+        sizes = members.groupby(["conglome", "vivienda"]).size()
+        assert sizes.min() >= 1 and sizes.max() <= 6
+        assert surveys[group]["500"]["p208a"].min() >= 14  # module 500: persons 14+ only
+        assert surveys[group]["300"]["p208a"].min() >= 3
+        assert len(surveys[group]["400"]) == len(members)
+    host = surveys["host"]["200"]
+    assert host["w"].sum() == pytest.approx(33_000_000, rel=1e-6)
+    assert set(host["ubigeo"].str[:2]) == {f"{i:02d}" for i in range(1, 26)}
+    pv = surveys["enahopv_all"]["200"]
+    assert pv.loc[pv["p209a"] == 2, "w"].sum() == pytest.approx(1_000_000, rel=1e-6)
+    assert set(pv["ubigeo"].str[:2]) <= {"15", "07", "04", "13", "14", "20", "11", "08", "24"}
+    assert 0.80 < (pv["p209a"] == 2).mean() < 0.90
+    employed = surveys["host"]["500"][surveys["host"]["500"]["ocu500"] == 1]
+    assert 0 < (employed["p513t"] == 0).mean() < 0.03
+    assert employed["p513t"].max() <= 72 and employed.loc[employed["p513t"] > 0, "p513t"].min() >= 8
+
+
+@pytest.mark.parametrize("group", GROUPS)
+@pytest.mark.parametrize("sex", SEXES)
+def test_planted_survey_rates_are_recovered_from_the_files(surveys, truth, group, sex):
+    planted = load_truth()["survey"]
+    derived = derived_expectations(load_truth())
+    for indicator, (estimate, se) in indicator_values(surveys[group], sex).items():
+        if indicator == "tertiary_share_25plus":
+            expected = planted[indicator][group]
+        elif indicator == "unemployment_rate":
+            expected = derived[indicator][group][sex]
+        else:
+            expected = planted[indicator][group][sex]
+        assert abs(estimate - expected) <= 4 * se, (indicator, group, sex, estimate, expected, se)
+        realized = truth["survey"]["estimates"][indicator][group][sex]["estimate"]
+        assert estimate == pytest.approx(realized, rel=1e-9), (indicator, group, sex)
+
+
+def test_migration_module_and_female_share(surveys, truth):
+    m1000 = surveys["migrant"]["1000"]
+    estimate, se = weighted(m1000["p1002"] == 6, m1000["w"])
+    assert abs(estimate - 0.139) <= 4 * se
+    assert estimate == pytest.approx(truth["survey"]["estimates"]["no_permit_rate"]["migrant"]["all"]["estimate"])
+    members = surveys["migrant"]["200"]
+    estimate, se = weighted(members["p207"] == 2, members["w"])
+    assert abs(estimate - 0.52) <= 4 * se
+    assert estimate == pytest.approx(truth["survey"]["estimates"]["female_share"]["migrant"]["all"]["estimate"])
+    assert set(surveys["enahopv_all"]["1000"]["p209a"]) <= {2, 3}  # Peruvians have no migration-module row
+
+
+def test_a_missing_nationality_filter_shows(surveys):
+    """Non-Venezuelan ENAHOPV members follow host parameters: leaving them in moves the migrant figures."""
+    for sex in SEXES:
+        all_members = indicator_values(surveys["enahopv_all"], sex)
+        migrants = indicator_values(surveys["migrant"], sex)
+        assert all_members["health_insurance_rate"][0] - migrants["health_insurance_rate"][0] > 0.03
+        assert all_members["hourly_income_mean"][0] > migrants["hourly_income_mean"][0]
+
+
+def test_overqualification_and_wage_gaps(surveys, truth):
+    estimates = truth["survey"]["estimates"]
+    for group in GROUPS:
+        m500 = surveys[group]["500"]
+        education = surveys[group]["300"][KEYS + ["p301a"]]
+        employed = m500[m500["ocu500"] == 1].merge(education, on=KEYS, how="left")
+        tertiary = employed[employed["p301a"].isin([10, 11])]
+        estimate, se = weighted(tertiary["p505r4"].str[0].astype(int) >= 4, tertiary["w"])
+        assert abs(estimate - load_truth()["survey"]["overqualification_rate"][group]) <= 4 * se
+        assert estimate == pytest.approx(estimates["overqualification_rate"][group]["all"]["estimate"])
+    hourly = estimates["hourly_income_mean"]
+    for sex in SEXES:
+        assert estimates["wage_gap_raw"][sex] == pytest.approx(
+            1 - hourly["migrant"][sex]["estimate"] / hourly["host"][sex]["estimate"])
+    assert derived_expectations(load_truth())["wage_gap_raw"]["female"] == pytest.approx(0.2762, abs=1e-4)
+    assert derived_expectations(load_truth())["wage_gap_raw"]["male"] == pytest.approx(0.248, abs=1e-4)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# registry
+
+def test_registry_extracts_alternate_formats_and_carry_identifiers(landing):
+    for month in TINY_MONTHS:
+        raw = (landing / f"registry/migraciones/extract_{month}.csv").read_bytes()
+        odd = int(month[5:]) % 2 == 1
+        header = raw.split(b"\n")[0].decode("ascii")
+        assert header.split("," if odd else ";") == REGISTRY_COLUMNS
+        if odd:
+            raw.decode("utf-8")
+            assert re.search(rb",\d{4}-\d{2}-\d{2},", raw)
+        else:
+            assert re.search(rb";\d{2}/\d{2}/\d{4};", raw)
+            assert re.search(rb"[\xe1\xe9\xed\xf3\xfa\xf1]", raw)  # accented names in Latin-1
+        frame = read_text_csv(landing / f"registry/migraciones/extract_{month}.csv",
+                              "utf-8" if odd else "latin-1", "," if odd else ";")
+        assert frame["id_persona"].str.fullmatch(r"\d{9}").all() and frame["id_persona"].is_unique
+        assert (frame["num_documento"].str.strip() != "").all()  # every row has a document to pseudonymize
+        assert set(frame["tipo_documento"]) <= {"PASAPORTE", "CEDULA", "CE", "CPP", "PTP", "DNI"}
+        messy = frame["num_documento"] != frame["num_documento"].map(normalize_document)
+        assert 0.03 < messy.mean() < 0.2
+        assert frame["num_documento"].str.match(r"^\s*v-\d{2}\.\d{3}\.\d{3}\s*$").any()
+        assert 0.6 < frame["nacionalidad"].eq("VEN").mean() < 0.97
+        assert 0.0 < frame["ubigeo_residencia"].eq("").mean() < 0.08
+        present = frame.loc[frame["ubigeo_residencia"] != "", "ubigeo_residencia"]
+        assert present.str.fullmatch(r"\d{6}").all()
+        assert 0.6 < present.str[:2].isin(["15", "07"]).mean() < 0.8
+
+
+def test_registry_dates_are_coherent_and_expiry_follows_the_status(landing):
+    for month in TINY_MONTHS:
+        frame = registry_extract(landing, month)
+        as_of = pd.Timestamp(month) + pd.offsets.MonthEnd(0)
+        assert (frame["fecha_nacimiento"] < frame["fecha_ultimo_ingreso"]).all()
+        assert (frame["fecha_ultimo_ingreso"] <= frame["fecha_inicio_calidad"]).all()
+        assert (frame["fecha_inicio_calidad"] <= as_of).all()
+        expiry, start, status = frame["fecha_vencimiento"], frame["fecha_inicio_calidad"], frame["calidad_migratoria"]
+        assert expiry[status.isin(["IRREGULAR", "NACIONALIZADO"])].isna().all()
+        assert expiry[~status.isin(["IRREGULAR", "NACIONALIZADO"])].notna().all()
+        assert (expiry.dropna() >= as_of).all()
+        assert ((expiry - start)[status == "TURISTA"] == pd.Timedelta(days=183)).all()
+        assert ((expiry - start)[status == "SOLICITANTE_REFUGIO"] == pd.Timedelta(days=60)).all()
+        yearly = status.isin(["PTP", "CPP", "RESIDENTE", "REFUGIADO", "HUMANITARIA"])
+        one_year = start[yearly].map(lambda d: d + pd.DateOffset(years=1))
+        assert (expiry[yearly] == one_year).all()
+
+
+def test_registry_truth_matches_the_extracts(landing, truth):
+    months = truth["registry"]["months"]
+    assert list(months) == TINY_MONTHS
+    previous = None
+    for month in TINY_MONTHS:
+        frame = registry_extract(landing, month)
+        figures = months[month]
+        as_of = pd.Timestamp(month) + pd.offsets.MonthEnd(0)
+        regular = frame["calidad_migratoria"].isin(REGULAR)
+        dept = frame["ubigeo_residencia"].str[:2].replace("", "unknown")
+        assert figures["registered_stock"] == len(frame)
+        assert figures["regular_stock"] == int(regular.sum())
+        by_dept = pd.DataFrame({"dept": dept, "regular": regular}).groupby("dept")["regular"].agg(["size", "sum"])
+        assert figures["by_department"] == {d: {"registered": int(r["size"]), "regular": int(r["sum"])}
+                                            for d, r in by_dept.iterrows()}
+        expiring = (frame["fecha_vencimiento"] > as_of) & (frame["fecha_vencimiento"] <= as_of + pd.Timedelta(days=90))
+        counts = dept[expiring].value_counts()
+        assert figures["expiring_90d"] == {d: int(c) for d, c in counts.items()}
+        assert figures["expiring_90d_total"] == int(expiring.sum())
+        if previous is not None:
+            both = previous.merge(frame, on="id_persona", suffixes=("_before", "_now"))
+            changed = both[both["calidad_migratoria_before"] != both["calidad_migratoria_now"]]
+            pairs = (changed["calidad_migratoria_before"] + "->" + changed["calidad_migratoria_now"]).value_counts()
+            assert figures["transitions"] == {k: int(v) for k, v in pairs.items()}
+            assert figures["arriving"] == int((~frame["id_persona"].isin(previous["id_persona"])).sum())
+            assert figures["leaving"] == int((~previous["id_persona"].isin(frame["id_persona"])).sum())
+            same_doc = both[both["tipo_documento_before"] == both["tipo_documento_now"]]
+            assert (same_doc["num_documento_before"].map(normalize_document)
+                    == same_doc["num_documento_now"].map(normalize_document)).all()
+        previous = frame
+    last = months[TINY_MONTHS[-1]]
+    assert abs(last["regular_share"] - 0.55) < 0.04  # planted ≈ 0.55 (3,000 people)
+    assert months["2024-02"]["transitions"].get("IRREGULAR->CPP", 0) > 0
+
+
+def test_unhcr_tables_have_the_published_columns(landing, truth):
+    for name, header in UNHCR_HEADERS.items():
+        text = (landing / "registry/unhcr" / name).read_text(encoding="utf-8")
+        assert text.split("\n")[0] == header
+    population = read_text_csv(landing / "registry/unhcr/population.csv")
+    row = population[(population["year"] == "2024.0") & (population["coo_iso"] == "VEN")
+                     & (population["coa_iso"] == "PER")].iloc[0]
+    assert (row["refugees"], row["asylum_seekers"], row["oip"]) == ("4942.0", "522732.0", "1135215.0")
+    assert set(population.loc[population["coa_iso"] == "PER", "year"]) >= {f"{y}.0" for y in range(2018, 2025)}
+    assert (population.loc[population["coo_iso"] == "CUB", "oip"] == "").all()
+    assert truth["unhcr"]["venezuela_peru_population"]["2024"]["refugees"] == 4942
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# partners
+
+def test_5w_files_use_the_three_real_header_variants_and_are_coherent(landing):
+    indicators = read_text_csv(landing / "partners/reference/indicators.csv")
+    assert list(indicators.columns) == ["subsector", "subsector_es", "indicator", "indicator_es", "indicator_type"]
+    assert set(indicators["indicator_type"]) <= {"PiN", "Capacity Building", "Other"}
+    assert {"Integration", "Protection (General)", "Health", "Education", "Food Security", "WASH",
+            "Shelter"} <= set(indicators["subsector"])
+    organizations = read_text_csv(landing / "partners/reference/organizations.csv")
+    assert list(organizations.columns) == ["name", "name_es", "role"]
+    mojibake = 0
+    for month in TINY_MONTHS:
+        frame = fivew_frame(landing, month)
+        variant = FIVEW_FILES[month][1]
+        spanish = variant == "spanish"
+        pairs = set(zip(indicators["subsector_es" if spanish else "subsector"],
+                        indicators["indicator_es" if spanish else "indicator"]))
+        assert set(zip(frame["subsector"], frame["indicator"])) <= pairs
+        assert set(frame["appealing_org"]) <= set(organizations["name_es" if spanish else "name"])
+        assert set(frame["country"]) == {"Peru"} and set(frame["admin1"]) <= set(R4V_PERU_ADMIN1)
+        yes = "Si" if spanish else "Yes"
+        assert set(frame["implementation"]) <= {yes, "No"}
+        assert ((frame["implementation"] == yes) == (frame["implementing_partner"] != "")).all()
+        months = frame["month"].map(lambda v: v.strftime("%Y-%m") if isinstance(v, dt.datetime) else v)
+        assert set(months) == {month}
+        if variant == "english_short":
+            assert frame["month"].map(lambda v: isinstance(v, dt.datetime)).any()
+        numbers = ["value", "quantity_output", *CANONICAL_5W[17:]]
+        counts = frame[numbers].apply(lambda c: pd.to_numeric(c.astype(str).where(c.astype(str) != "")))
+        pin = counts["new_beneficiaries"].notna()
+        assert (counts.loc[pin, CANONICAL_5W[19:24]].sum(axis=1) == counts.loc[pin, "new_beneficiaries"]).all()
+        assert (counts.loc[pin, CANONICAL_5W[24:]].sum(axis=1) == counts.loc[pin, "new_beneficiaries"]).all()
+        assert (counts.loc[pin, "total_monthly"] >= counts.loc[pin, "new_beneficiaries"]).all()
+        cva = frame["cva"] == yes
+        assert (counts.loc[cva, "value"] > 0).all() and (frame.loc[cva, "delivery_mechanism"] != "").all()
+        assert counts.loc[~cva, "value"].isna().all()
+        mojibake += frame["activity_name"].str.contains("Ã").sum()
+    assert mojibake > 0
+
+
+def test_5w_truth_matches_the_files(landing, truth):
+    indicators = read_text_csv(landing / "partners/reference/indicators.csv")
+    to_english = dict(zip(indicators["subsector_es"], indicators["subsector"]))
+    pin_pairs = set(zip(indicators.loc[indicators["indicator_type"] == "PiN", "subsector"],
+                        indicators.loc[indicators["indicator_type"] == "PiN", "indicator"]))
+    pin_pairs_es = set(zip(indicators.loc[indicators["indicator_type"] == "PiN", "subsector_es"],
+                           indicators.loc[indicators["indicator_type"] == "PiN", "indicator_es"]))
+    for month in TINY_MONTHS:
+        frame = fivew_frame(landing, month)
+        spanish = FIVEW_FILES[month][1] == "spanish"
+        is_pin = [(s, i) in (pin_pairs_es if spanish else pin_pairs) for s, i in zip(frame["subsector"],
+                                                                                    frame["indicator"])]
+        pin = frame[is_pin].assign(
+            subsector=lambda f: f["subsector"].map(to_english) if spanish else f["subsector"],
+            new=lambda f: pd.to_numeric(f["new_beneficiaries"]))
+        sums = pin.groupby(["admin1", "subsector"])["new"].sum()
+        expected: dict = {}
+        for (admin1, subsector), value in sums.items():
+            expected.setdefault(admin1, {})[subsector] = int(value)
+        assert truth["partners"]["new_beneficiaries"][month] == expected
+
+
+def test_proportions_sheets_follow_the_real_layout_and_add_up(landing):
+    book = pd.ExcelFile(landing / "partners/reference/Proportions.xlsx")
+    assert {"PiN 2024", "Target"} <= set(book.sheet_names)
+    pin = book.parse("PiN 2024")
+    assert list(pin.columns) == PIN_HEADER
+    target = book.parse("Target")
+    assert list(target.columns) == [c.replace("PiN", "Target") for c in PIN_HEADER]
+    for frame, m in ((pin, "PiN"), (target, "Target")):
+        peru = frame[frame[f"{m} Country"] == "Peru"].fillna(0)
+        assert set(peru[f"{m} Admin1"]) == set(R4V_PERU_ADMIN1)
+        totals = [f"{m} {g} Total" for g in ("Dest", "Transit", "HC", "Pendular", "Returnees")]
+        assert (peru[totals].sum(axis=1) == peru[f"{m} Total"]).all()
+        parts = [f"{m} 2024 Total Girls", f"{m} 2024 Total Boys", f"{m} 2024 Total Women", f"{m} Total Men"]
+        assert (peru[parts].sum(axis=1) == peru[f"{m} Total"]).all()
+        for group in ("Dest", "Transit", "HC", "Pendular", "Returnees"):
+            cells = [c for c in peru.columns if c.startswith(f"{m} {group} ") and not c.endswith("Total")]
+            assert len(cells) == 4 and (peru[cells].sum(axis=1) == peru[f"{m} {group} Total"]).all()
+
+
+def test_beneficiary_files_and_cross_organization_ids(landing, truth):
+    ids: dict[str, set] = {}
+    for org, months in truth["partners"]["beneficiaries"]["records"].items():
+        for month, count in months.items():
+            frame = read_text_csv(landing / "partners/beneficiaries" / org / f"{month}.csv")
+            assert list(frame.columns) == BENEFICIARY_COLUMNS
+            assert len(frame) == count
+            assert frame["beneficiary_id"].str.fullmatch(r"[A-Z]{3}-\d{6}").all()
+            assert not frame.duplicated(["beneficiary_id", "program"]).any()
+            assert (frame["enrolled_on"] <= f"{month}-31").all()
+            done = frame["completed_on"] != ""
+            assert (frame.loc[done, "completed_on"] >= frame.loc[done, "enrolled_on"]).all()
+            assert set(frame["outcome"]) <= {"", "employed_formal", "employed_informal", "self_employed",
+                                             "not_employed"}
+            ids.setdefault(org, set()).update(frame["beneficiary_id"])
+    orgs = list(ids)
+    shared = set().union(*[ids[a] & ids[b] for i, a in enumerate(orgs) for b in orgs[i + 1:]])
+    assert len(shared) == truth["partners"]["beneficiaries"]["ids_in_two_or_more_organizations"] > 0
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# determinism, truth.yaml, CLI
+
+def _content(path: Path):
+    """What a file says (workbooks and Stata/SPSS files carry their write time, so compare their cells)."""
+    def cells(frame: pd.DataFrame) -> dict:
+        return frame.astype(object).where(frame.notna(), None).to_dict("split")
+
+    if path.suffix == ".xlsx":
+        return {name: cells(frame) for name, frame in pd.read_excel(path, sheet_name=None).items()}
+    if path.suffix == ".dta":
+        return cells(pyreadstat.read_dta(path)[0])
+    if path.suffix == ".sav":
+        return cells(pyreadstat.read_sav(path)[0])
+    return path.read_bytes()
+
+
+def test_same_seed_same_files_other_seed_other_files(tmp_path, landing, truth):
+    again = generate_demo_landing(tmp_path / "again", scale="tiny", seed=2024)
+    assert again == truth
+    for name in truth["files"] + ["demo_truth.json"]:
+        assert _content(tmp_path / "again" / name) == _content(landing / name), name
+    other = generate_demo_landing(tmp_path / "other", scale="tiny", seed=7)
+    assert other["registry"]["months"] != truth["registry"]["months"]
+    assert (tmp_path / "other/survey/enaho/2024/enaho01-2024-200.csv").read_bytes() != (
+        landing / "survey/enaho/2024/enaho01-2024-200.csv").read_bytes()
+
+
+def test_truth_yaml_presets_and_analytic_income():
+    planted = load_truth()
+    for name in ("tiny", "demo", "national"):
+        assert resolve_sizes(planted, name)["name"] == name
+    half = resolve_sizes(planted, 0.5)
+    assert half["registry_people"] == planted["sizes"]["demo"]["registry_people"] // 2
+    assert half["registry_months"] == planted["sizes"]["demo"]["registry_months"]
+    with pytest.raises(ValueError):
+        resolve_sizes(planted, "huge")
+    survey = planted["survey"]
+    for group in GROUPS:
+        for sex in SEXES:
+            assert survey["labor_income_monthly_mean"][group][sex] == pytest.approx(
+                expected_labor_income_monthly(survey, group, sex), abs=0.01)
+    assert planted["registry"]["regular_share_target"] == 0.55
+    assert survey["no_permit_rate"] == 0.139
+
+
+def test_command_line_writes_a_scaled_landing(tmp_path, capsys):
+    main(["--landing", str(tmp_path / "cli"), "--scale", "0.05", "--seed", "3"])
+    assert "demo_truth.json" in capsys.readouterr().out
+    written = json.loads((tmp_path / "cli/demo_truth.json").read_text(encoding="utf-8"))
+    assert written["sizes"]["enaho_households"] == 200 and written["seed"] == 3
+    assert (tmp_path / "cli/registry/migraciones/extract_2024-06.csv").is_file()
