@@ -24,13 +24,14 @@ def _instance():
     return dg.DagsterInstance.ephemeral()
 
 
-def run_refresh(settings: Settings, instance=None):
+def run_refresh(settings: Settings, instance=None, log_level: str = "INFO"):
     """Run the full refresh job in this process; returns the Dagster execution result."""
     from dagster_project.definitions import FULL_REFRESH_JOB, build_definitions
 
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def(FULL_REFRESH_JOB)
-    return job.execute_in_process(instance=instance or _instance(), raise_on_error=False)
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    return job.execute_in_process(run_config=run_config, instance=instance or _instance(), raise_on_error=False)
 
 
 def failure_report(result) -> list[str]:

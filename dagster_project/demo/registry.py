@@ -452,7 +452,8 @@ def generate_registry(rng: np.random.Generator, truth: dict, sizes: dict, landin
             figures["transitions"] = _transitions(before_idx, before_status, idx, registry.status[idx])
         per_month[month] = figures
         before_idx, before_status, previous_end = idx, registry.status[idx].copy(), end
-    realized = {"initial_regular_share": initial_share,
+    realized = {"department_names": {d.code: d.name for d in DEPARTMENTS},
+                "initial_regular_share": initial_share,
                 "expected_final_regular_share": expected_final_regular_share(cfg, initial_share, len(months)),
                 "months": per_month}
     return realized, paths
