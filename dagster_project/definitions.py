@@ -12,7 +12,7 @@ from dagster_dbt import DbtCliResource
 
 from dagster_project.publish.assets import PublishedDatabaseResource, build_publish_asset, mart_models
 from dagster_project.quality.checks import gx_asset_check
-from dagster_project.resources import PseudonymizerResource, WarehouseResource
+from dagster_project.resources import PseudonymizerResource, QualityResource, WarehouseResource
 from dagster_project.settings import Settings
 from dagster_project.sources.partners.assets import partner_raw_assets
 from dagster_project.sources.raw_assets import LandingZoneResource
@@ -62,6 +62,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "landing": LandingZoneResource(path=str(settings.landing_dir)),
             "pseudonymizer": PseudonymizerResource(key_file=str(settings.pseudonym_key_file)),
             "published": PublishedDatabaseResource(path=str(settings.published_db), keep_versions=settings.keep_versions),
+            "quality": QualityResource(expectations_dir=str(settings.expectations_dir),
+                                       data_docs_dir=str(settings.data_docs_dir)),
             "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         },
     )

@@ -73,3 +73,10 @@ class PseudonymizerResource(dg.ConfigurableResource):
 
     def get(self) -> Pseudonymizer:
         return Pseudonymizer.from_key_file(Path(self.key_file))
+
+
+class QualityResource(dg.ConfigurableResource):
+    """Where the GX suites are read from and where Data Docs pages are written."""
+
+    expectations_dir: str
+    data_docs_dir: str

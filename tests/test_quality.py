@@ -12,7 +12,7 @@ import pytest
 
 from dagster_project.quality.checks import gx_asset_check, gx_checks_for
 from dagster_project.quality.gx_runner import SuiteFileError, build_suite, validate_frame
-from dagster_project.resources import WarehouseResource
+from dagster_project.resources import QualityResource, WarehouseResource
 from dagster_project.settings import EXPECTATIONS_DIR, Settings
 
 SUITE_NAMES = [
@@ -236,7 +236,9 @@ def run_check(settings: Settings, frame: pd.DataFrame) -> dg.AssetCheckEvaluatio
     check = gx_asset_check(dg.AssetKey(["raw", "survey_members"]), "raw", "survey_members", "raw__survey_members")
     result = dg.materialize(
         [members_asset(frame), check],
-        resources={"warehouse": WarehouseResource(path=str(settings.warehouse_db))},
+        resources={"warehouse": WarehouseResource(path=str(settings.warehouse_db)),
+                   "quality": QualityResource(expectations_dir=str(settings.expectations_dir),
+                                              data_docs_dir=str(settings.data_docs_dir))},
         raise_on_error=False,
     )
     [evaluation] = result.get_asset_check_evaluations()
@@ -279,7 +281,9 @@ def test_asset_check_on_a_missing_table_fails_cleanly(settings: Settings) -> Non
     [check] = gx_checks_for([(["raw", "survey_members"], "raw", "survey_members", "raw__survey_members")])
     result = dg.materialize(
         [dg.AssetSpec(["raw", "survey_members"]), check],
-        resources={"warehouse": WarehouseResource(path=str(settings.warehouse_db))},
+        resources={"warehouse": WarehouseResource(path=str(settings.warehouse_db)),
+                   "quality": QualityResource(expectations_dir=str(settings.expectations_dir),
+                                              data_docs_dir=str(settings.data_docs_dir))},
         selection=dg.AssetSelection.checks(check),
         raise_on_error=False,
     )

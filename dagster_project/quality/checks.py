@@ -9,6 +9,7 @@ definition time and rejects it when it is a string.
 """
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Union
 
 import dagster as dg
@@ -44,15 +45,14 @@ def gx_asset_check(
         description=f"Great Expectations suite `{suite_name}` on `{schema}.{table}` (expectations/{suite_name}.json).",
         blocking=True,
         pool=DUCKDB_POOL,
-        required_resource_keys={warehouse_resource_key},
+        required_resource_keys={warehouse_resource_key, "quality"},
     )
     def _gx_check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         import duckdb
 
         from dagster_project.quality.gx_runner import validate_frame
-        from dagster_project.settings import Settings
 
-        settings = Settings.from_env()
+        quality = context.resources.quality
         warehouse = getattr(context.resources, warehouse_resource_key)
         try:
             frame = warehouse.read_table(schema, table)
@@ -67,8 +67,8 @@ def gx_asset_check(
 
         outcome = validate_frame(
             frame,
-            settings.expectations_dir / f"{suite_name}.json",
-            settings.data_docs_dir,
+            Path(quality.expectations_dir) / f"{suite_name}.json",
+            Path(quality.data_docs_dir),
             index_columns,
             run_name=context.run.run_id,
         )

@@ -6,6 +6,7 @@ crosswalk `crosswalks/<survey>-<year>.yaml`; a wave without one is an error (not
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,17 +44,20 @@ class Crosswalk:
     path: Path
 
     @classmethod
-    def load(cls, path: Path) -> "Crosswalk":
+    def load(cls, path: Path, wave: int) -> "Crosswalk":
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        shared_labels = {}
+        if isinstance(spec.get("labels"), str):  # a file of label sets shared by several crosswalks
+            shared_labels = yaml.safe_load((path.parent / spec["labels"]).read_text(encoding="utf-8")) or {}
         modules = tuple(
             ModuleMapping(
                 table=m["table"],
-                file_stem=m["file"],
+                file_stem=str(m["file"]).format(wave=wave),
                 rename={k: str(v) for k, v in (m.get("rename") or {}).items()},
                 absent=tuple(m.get("absent") or ()),
                 labels={
                     column: {_label_key(label): int(code) for label, code in mapping.items()}
-                    for column, mapping in (m.get("labels") or {}).items()
+                    for column, mapping in {**shared_labels, **(m.get("labels") or {})}.items()
                 },
             )
             for m in spec["modules"]
@@ -61,22 +65,32 @@ class Crosswalk:
         unknown = [m.table for m in modules if m.table not in MODULE_COLUMNS]
         if unknown:
             raise ValueError(f"crosswalk {path}: unknown raw tables {unknown}; known: {sorted(MODULE_COLUMNS)}")
-        return cls(survey=str(spec["survey"]).lower(), wave=int(spec["wave"]), modules=modules, path=path)
+        return cls(survey=str(spec["survey"]).lower(), wave=wave, modules=modules, path=path)
+
+    @staticmethod
+    def waves_of(path: Path) -> list[int]:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return [int(w) for w in spec.get("waves") or [spec["wave"]]]
 
 
 def _label_key(label: object) -> str:
-    return " ".join(str(label).strip().lower().split())
+    """Labels match ignoring case, accents and repeated spaces (`Sí` = `si`, `más` = `mas`)."""
+    text = unicodedata.normalize("NFKD", str(label).strip().lower())
+    return " ".join("".join(ch for ch in text if not unicodedata.combining(ch)).split())
 
 
 def find_crosswalk(survey: str, wave: str, crosswalk_dir: Path = CROSSWALK_DIR) -> Crosswalk:
-    path = crosswalk_dir / f"{survey.lower()}-{wave}.yaml"
-    if not path.exists():
-        raise LandingFileError(
-            f"survey/{survey}/{wave}",
-            f"no crosswalk for survey {survey!r} wave {wave}; add {path.relative_to(CROSSWALK_DIR.parent)} "
-            f"(copy the nearest wave's and adjust the variable names)",
-        )
-    return Crosswalk.load(path)
+    """The wave's own crosswalk (`<survey>-<wave>.yaml`) if there is one, else the survey's that lists the wave."""
+    survey = survey.lower()
+    if wave.isdigit():
+        for path in (crosswalk_dir / f"{survey}-{wave}.yaml", crosswalk_dir / f"{survey}.yaml"):
+            if path.exists() and int(wave) in Crosswalk.waves_of(path):
+                return Crosswalk.load(path, int(wave))
+    raise LandingFileError(
+        f"survey/{survey}/{wave}",
+        f"no crosswalk for survey {survey!r} wave {wave}; add the wave to crosswalks/{survey}.yaml if its "
+        f"variable names are the same, or write crosswalks/{survey}-{wave}.yaml",
+    )
 
 
 def read_module_file(path: Path) -> pd.DataFrame:

@@ -1,0 +1,112 @@
+"""Survey and registry readers on real INEI/UNHCR files and on synthetic files with the contract's quirks."""
+
+from __future__ import annotations
+
+import pytest
+
+from dagster_project.pseudonymize import Pseudonymizer
+from dagster_project.sources.landing import LandingFileError
+from dagster_project.sources.registry.readers import read_registry_extracts, read_unhcr_table
+from dagster_project.sources.survey.readers import find_crosswalk, harmonize_module, read_module_file, read_survey_table
+
+
+def module(survey: str, wave: str, table: str):
+    crosswalk = find_crosswalk(survey, wave)
+    return crosswalk, next(m for m in crosswalk.modules if m.table == table)
+
+
+def test_real_enahopv_2024_members_give_inei_published_share_of_women(real_data):
+    crosswalk, mapping = module("enahopv", "2024", "survey_members")
+    frame = harmonize_module(read_module_file(real_data / "inei" / "Enahopv01-2024-200.csv"), mapping, crosswalk,
+                             "survey/enahopv/2024/Enahopv01-2024-200.csv")
+    assert len(frame) == 11_243
+    venezuelans = frame[frame.p209a == 2]
+    assert len(venezuelans) == 9_530
+    assert venezuelans.weight.sum() == pytest.approx(997_614, abs=1)
+    women = venezuelans.weight[venezuelans.p207 == 2].sum() / venezuelans.weight.sum()
+    assert women == pytest.approx(0.52, abs=0.01)  # INEI ENAHOPV 2024: 52% of the Venezuelan population are women
+    assert frame.conglome.str.len().eq(6).all() and frame.codperso.str.len().eq(2).all()  # leading zeros kept
+
+
+def test_real_enaho_2019_dta_without_weight_and_ocu500_is_rejected_by_name(real_data):
+    crosswalk, mapping = module("enaho", "2019", "survey_employment")
+    frame = read_module_file(real_data / "inei" / "enaho01a-2019-500.dta")
+    with pytest.raises(LandingFileError) as error:
+        harmonize_module(frame, mapping, crosswalk, "survey/enaho/2019/enaho01a-2019-500.dta")
+    message = str(error.value)
+    assert "enaho01a-2019-500.dta" in message and "fac500a" in message and "ocu500" in message
+
+
+def test_real_label_valued_2023_sample_loads_through_the_crosswalk_labels(real_data):
+    crosswalk, mapping = module("enaho", "2023", "survey_employment")
+    frame = harmonize_module(read_module_file(real_data / "inei" / "enaho01a-2023-500_sample.csv"), mapping,
+                             crosswalk, "survey/enaho/2023/enaho01a-2023-500.csv")
+    assert frame.ocu500.tolist() == [1, 1, 1, 1, 1]  # `ocupado`
+    assert frame.ocupinf.tolist() == [2, 2, 1, 1, 1]  # `empleo formal` / `empleo informal`
+    assert frame.estrato.tolist() == [4] * 5 and frame.p511a.iloc[0] == 2 and frame.p511a.iloc[3] == 7
+
+
+def write_enaho_members(folder, rows: str, encoding: str = "latin-1") -> None:
+    folder.mkdir(parents=True)
+    header = "aÑo,mes,conglome,vivienda,hogar,codperso,ubigeo,dominio,estrato,p207,p208a,facpob07\n"
+    (folder / "ENAHO01-2024-200.csv").write_text(header + rows, encoding=encoding)
+
+
+def test_latin1_blanks_and_leading_zeros_are_read_as_inei_writes_them(tmp_path):
+    write_enaho_members(tmp_path / "survey" / "enaho" / "2024",
+                        "2024,05,5,7,11,1,10101,4,1,2,34,120.5\n2024,05,000005,007,11,02,010101,4,1, , ,120.5\n")
+    frame, files = read_survey_table(tmp_path, "survey_members")
+    assert frame.conglome.tolist() == ["000005", "000005"] and frame.codperso.tolist() == ["01", "02"]
+    assert frame.ubigeo.tolist() == ["010101", "010101"]
+    assert frame.p207.isna().tolist() == [False, True] and frame.p209a.isna().all()
+    assert files[0].name == "survey/enaho/2024/ENAHO01-2024-200.csv" and files[0].rows == 2
+
+
+def test_an_unknown_label_names_file_row_and_column(tmp_path):
+    write_enaho_members(tmp_path / "survey" / "enaho" / "2024", "2024,05,5,7,11,1,10101,4,1,hombre,34,1\n"
+                                                                "2024,05,5,7,11,2,10101,4,1,varón,30,1\n")
+    with pytest.raises(LandingFileError) as error:
+        read_survey_table(tmp_path, "survey_members")
+    assert (error.value.row, error.value.column) == (3, "p207") and "varón" in error.value.reason
+
+
+def test_a_wave_without_crosswalk_is_an_error_that_says_what_to_add(tmp_path):
+    write_enaho_members(tmp_path / "survey" / "enaho" / "1999", "1999,05,5,7,11,1,10101,4,1,1,34,1\n")
+    with pytest.raises(LandingFileError, match="no crosswalk for survey 'enaho' wave 1999"):
+        read_survey_table(tmp_path, "survey_members")
+
+
+EXTRACT = (
+    "id_persona;tipo_documento;num_documento;nombres;apellidos;sexo;fecha_nacimiento;nacionalidad;"
+    "fecha_ultimo_ingreso;calidad_migratoria;fecha_inicio_calidad;fecha_vencimiento;ubigeo_residencia\n"
+    "100000001;cedula;v-12.345.678 ;José;Pérez Núñez;M;01/02/1990;ven;04/03/2019;cpp;05/06/2023;05/06/2024;10101\n"
+    "100000002;CEDULA;V12345678;Ana;Lópe;F;1991-02-30;VEN;;IRREGULAR;;;\n"
+)
+
+
+def test_registry_extract_is_pseudonymized_normalized_and_nameless(tmp_path):
+    folder = tmp_path / "registry" / "migraciones"
+    folder.mkdir(parents=True)
+    (folder / "extract_2024-05.csv").write_bytes(EXTRACT.encode("latin-1"))
+    (folder / "extract_2024-06.csv.tmp").write_text("still being written")  # ignored until renamed
+    frame, files = read_registry_extracts(tmp_path, Pseudonymizer(b"k" * 32))
+    assert [f.name for f in files] == ["registry/migraciones/extract_2024-05.csv"]
+    assert "nombres" not in frame.columns and "id_persona" not in frame.columns and "num_documento" not in frame.columns
+    assert frame.document_key.iloc[0] == frame.document_key.iloc[1]  # one document however it was typed
+    assert frame.person_key.str.fullmatch(r"[0-9a-f]{64}").all() and frame.person_key.nunique() == 2
+    assert frame.fecha_nacimiento.tolist() == ["1990-02-01", "1991-02-30"]  # the impossible date stays visible
+    assert frame.ubigeo_residencia.tolist()[0] == "010101" and frame.calidad_migratoria.tolist() == ["CPP", "IRREGULAR"]
+    assert frame.extract_month.unique().tolist() == ["2024-05"]
+    text = frame.to_csv()
+    assert "José" not in text and "12345678" not in text and "100000001" not in text
+
+
+def test_real_unhcr_population_reproduces_published_venezuela_peru_figures(real_data, tmp_path):
+    (tmp_path / "registry").mkdir()
+    (tmp_path / "registry" / "unhcr").symlink_to(real_data / "unhcr", target_is_directory=True)
+    frame, _files = read_unhcr_table(tmp_path, "unhcr_population")
+    venezuela_peru = frame[(frame.coo_iso == "VEN") & (frame.coa_iso == "PER")].set_index("year")
+    published = {2022: (4_763, 531_788, 969_817), 2023: (4_906, 493_476, 1_043_622), 2024: (4_942, 522_732, 1_135_215)}
+    for year, figures in published.items():
+        row = venezuela_peru.loc[year]
+        assert (row.refugees, row.asylum_seekers, row.oip) == figures
