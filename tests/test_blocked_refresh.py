@@ -6,37 +6,18 @@ file the way real deliveries break, refreshes again, and compares the published 
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from tests.conftest import clone_refresh, run_refresh_in
-from dagster_project.sources.tabular import detect_delimiter, detect_encoding
+from dagster_project.demo.failure import column_index, rewrite_csv
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def rewrite_csv(path: Path, change) -> None:
-    """Apply `change(rows)` to a CSV's rows (header first), keeping its encoding and separator."""
-    encoding = detect_encoding(path)
-    delimiter = detect_delimiter(path, encoding)
-    with path.open(encoding=encoding, newline="") as handle:
-        rows = list(csv.reader(handle, delimiter=delimiter))
-    change(rows)
-    buffer = io.StringIO()
-    csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerows(rows)
-    path.write_text(buffer.getvalue(), encoding=encoding)
-
-
-def column(rows, name: str) -> int:
-    header = [h.replace("\ufeff", "").strip().lower() for h in rows[0]]
-    return header.index(name.lower())
 
 
 def duplicate_first_person(rows):
@@ -44,11 +25,11 @@ def duplicate_first_person(rows):
 
 
 def negative_weight(rows):
-    rows[3][column(rows, "FACTOR")] = "-12.5"
+    rows[3][column_index(rows, "FACTOR")] = "-12.5"
 
 
 def non_numeric_beneficiaries(rows):
-    rows[2][column(rows, "New beneficiaries of the month")] = "veinte"
+    rows[2][column_index(rows, "New beneficiaries of the month")] = "veinte"
 
 
 CASES = {
