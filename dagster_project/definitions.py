@@ -44,6 +44,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         selection=dg.AssetSelection.all(),
         description="Load every landed file, build the models, run every quality check, publish if all passed.",
         tags={"dagster/max_runtime": str(4 * 3600)},
+        # Every step of a refresh waits for the one-writer pool anyway; one process avoids a process start and
+        # a Great Expectations import per step (UI runs: ~30 s instead of ~4 min at demo size).
+        executor_def=dg.in_process_executor,
     )
     monthly = dg.ScheduleDefinition(
         name="monthly_full_refresh",
@@ -51,6 +54,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         cron_schedule="0 6 3 * *",  # the 3rd at 06:00: partners' 5W reports for the month before are in
         execution_timezone="America/Lima",
         description="Monthly refresh after the partners' reporting deadline.",
+        default_status=dg.DefaultScheduleStatus.RUNNING,  # runs whenever the Dagster daemon runs (`make ui`)
     )
     return dg.Definitions(
         assets=[*raw_assets, warehouse_dbt_models, publish_asset],
