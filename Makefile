@@ -12,7 +12,7 @@ export PYTHONDONTWRITEBYTECODE :=
 DBT_SOURCES := $(shell find dbt -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -not -path 'dbt/target/*' 2>/dev/null)
 MANIFEST := dbt/target/manifest.json
 
-.PHONY: help install demo test ui refresh versions rollback demo-failure benchmark clean
+.PHONY: help install demo test ui refresh versions rollback query demo-failure benchmark clean
 
 help:
 	@echo "make demo       install, generate demo data, refresh, publish (prints the published DB and a query)"
@@ -20,6 +20,7 @@ help:
 	@echo "make ui         open the Dagster UI on http://127.0.0.1:3000"
 	@echo "make refresh    run the full refresh on what is in the landing zone"
 	@echo "make versions   list published versions;  make rollback [VERSION=N]"
+	@echo "make query SQL=\"select ...\"   a read-only query on the published database"
 	@echo "make demo-failure  refresh with a corrupted 5W file in a scratch landing zone: shows a blocked publish"
 
 install: $(VENV)/.installed $(MANIFEST)
@@ -50,6 +51,9 @@ versions: install
 
 rollback: install
 	$(PY) -m dagster_project rollback $(if $(VERSION),--version $(VERSION))
+
+query: install
+	$(PY) -m dagster_project query "$(SQL)"
 
 ui: install
 	$(VENV)/bin/dagster dev -w workspace.yaml

@@ -4,6 +4,7 @@
     python -m dagster_project demo [--scale S]   generate demo files if the landing zone is empty, then refresh
     python -m dagster_project versions           the kept published versions and the publish log
     python -m dagster_project rollback [--version N]
+    python -m dagster_project query "select ..."   a read-only query on the published database
 """
 
 from __future__ import annotations
@@ -54,14 +55,28 @@ def failure_report(result) -> list[str]:
     return lines
 
 
+EXAMPLE_QUERY = ("select sex, population_group, round(hourly_income_mean, 2) as hourly_income_pen, "
+                 "round(wage_gap_raw, 3) as wage_gap from labor_gaps where region = 'all' order by sex, population_group")
+
+
 def _print_published(settings: Settings) -> None:
-    print(f"\nPublished analytics database: {settings.published_db}")
-    print("Try (DuckDB 2.x CLI or Python, read-only):")
-    print(f"  duckdb -readonly {settings.published_db} \\")
-    print("    \"select sex, population_group, round(hourly_income_mean, 2) as hourly_pen, round(wage_gap_raw, 3) as gap "
-          "from labor_gaps where region = 'all' order by sex, population_group\"")
-    print(f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.published_db}', read_only=True)"
-          ".sql('select * from labor_gaps limit 5'))\"")
+    print(f"\nPublished analytics database (read-only for analysts): {settings.published_db}")
+    print("Try a query:")
+    print(f'  make query SQL="{EXAMPLE_QUERY}"')
+    print("or from Python / the DuckDB 2.x CLI (DuckDB 1.5 and older cannot open this file):")
+    print(f"  duckdb.connect('{settings.published_db}', read_only=True).sql(\"select * from meta.dictionary\")")
+    print(f"  duckdb -readonly {settings.published_db}")
+
+
+def command_query(settings: Settings, sql: str) -> int:
+    import duckdb
+
+    if not settings.published_db.exists():
+        print(f"no published database at {settings.published_db} yet: run `make demo` or `make refresh`", file=sys.stderr)
+        return 1
+    with duckdb.connect(str(settings.published_db), read_only=True) as connection:
+        connection.sql(sql).show(max_rows=200, max_width=200)
+    return 0
 
 
 def command_refresh(settings: Settings) -> int:
@@ -127,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("versions", help="list kept published versions")
     back = commands.add_parser("rollback", help="restore an earlier published version")
     back.add_argument("--version", type=int, default=None, help="version number (default: the previous one)")
+    query = commands.add_parser("query", help="run a read-only SQL query on the published database")
+    query.add_argument("sql")
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
@@ -136,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         return command_demo(settings, args.scale, args.seed)
     if args.command == "versions":
         return command_versions(settings)
+    if args.command == "query":
+        return command_query(settings, args.sql)
     return command_rollback(settings, args.version)
 
 

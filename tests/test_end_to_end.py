@@ -147,3 +147,13 @@ def test_program_reach_equals_the_5w_sums_of_pin_indicators(refreshed):
             "select bool_and(new_beneficiaries_ytd >= new_beneficiaries) from program_reach").fetchone()[0]
     assert {(m, a, s): v for m, a, s, v in rows} == expected
     assert ytd_ok
+
+
+def test_the_readmes_example_queries_run_on_the_published_file(refreshed):
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("Three queries to start with:")[1].split("```sql")[1].split("```")[0]
+    queries = [q for q in block.split(";") if "select" in q]
+    assert len(queries) == 3
+    with published(refreshed) as connection:
+        for query in queries:
+            assert len(connection.sql(query).fetchall()) > 0, query
