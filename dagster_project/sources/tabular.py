@@ -28,13 +28,15 @@ def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
         return "latin-1"
 
 
-def detect_delimiter(path: Path, encoding: str) -> str:
+def detect_delimiter(path: Path, encoding: str, display_name: str | None = None) -> str:
     with path.open(encoding=encoding, newline="") as handle:
         header = handle.readline()
+    if not header.strip():
+        raise LandingFileError(display_name or path, "the file is empty (no header line)")
     counts = {delimiter: header.count(delimiter) for delimiter in (",", ";", "\t", "|")}
     best = max(counts, key=counts.get)
     if counts[best] == 0:
-        raise LandingFileError(path, "cannot find the column separator in the header line (tried , ; tab |)")
+        raise LandingFileError(display_name or path, "cannot find the column separator in the header line (tried , ; tab |)")
     return best
 
 
@@ -42,14 +44,14 @@ def normalize_header(name: object) -> str:
     return str(name).replace("\ufeff", "").strip().lower()
 
 
-def read_delimited_text(path: Path, usecols=None) -> pd.DataFrame:
+def read_delimited_text(path: Path, usecols=None, display_name: str | None = None) -> pd.DataFrame:
     """A CSV-like file as a DataFrame of stripped strings; empty and blank (" ") cells become NA.
 
     Column names are lower-cased. `usecols` (a callable on the lower-cased name) lets a reader leave
     columns unread, e.g. names of people, which must never enter memory longer than needed.
     """
     encoding = detect_encoding(path)
-    delimiter = detect_delimiter(path, encoding)
+    delimiter = detect_delimiter(path, encoding, display_name)
     selector = None if usecols is None else (lambda name: usecols(normalize_header(name)))
     try:
         frame = pd.read_csv(
@@ -57,7 +59,8 @@ def read_delimited_text(path: Path, usecols=None) -> pd.DataFrame:
             quoting=csv.QUOTE_MINIMAL, usecols=selector, engine="c",
         )
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
-        raise LandingFileError(path, f"cannot be read as a {delimiter!r}-separated text file: {error}") from error
+        raise LandingFileError(display_name or path,
+                               f"cannot be read as a {delimiter!r}-separated text file: {error}") from error
     frame.columns = [normalize_header(c) for c in frame.columns]
     for column in frame.columns:
         values = frame[column].str.strip()

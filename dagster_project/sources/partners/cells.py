@@ -87,10 +87,7 @@ def read_csv(path: Path, name: str, usecols: Callable[[str], bool] | None = None
 
     `usecols` (called with each lower-cased header) leaves columns unread.
     """
-    try:
-        return read_delimited_text(path, usecols=usecols)
-    except LandingFileError as error:
-        raise LandingFileError(name, error.reason) from error
+    return read_delimited_text(path, usecols=usecols, display_name=name)
 
 
 def read_csv_rows(path: Path, name: str) -> Rows:

@@ -49,7 +49,7 @@ def normalize_dates(values: pd.Series) -> pd.Series:
 def read_extract(path: Path, landing_dir: Path, pseudonymizer: Pseudonymizer) -> pd.DataFrame:
     name = relative_name(path, landing_dir)
     month = re.fullmatch(EXTRACT_PATTERN, path.name, re.IGNORECASE).group(1)
-    frame = read_delimited_text(path, usecols=lambda column: column not in NAME_COLUMNS)
+    frame = read_delimited_text(path, usecols=lambda column: column not in NAME_COLUMNS, display_name=name)
     missing = [c for c in REQUIRED_EXTRACT_COLUMNS if c not in frame.columns]
     if missing:
         raise LandingFileError(name, f"missing columns {', '.join(missing)} (see the landing contract)")
@@ -94,7 +94,7 @@ def read_unhcr_table(landing_dir: Path, table: str) -> tuple[pd.DataFrame, list[
         return pd.DataFrame(columns), []
     path = files[0]
     name = relative_name(path, landing_dir)
-    frame = read_delimited_text(path)
+    frame = read_delimited_text(path, display_name=name)
     expected = UNHCR_KEY_COLUMNS + count_columns
     missing = [c for c in expected if c not in frame.columns]
     if missing:

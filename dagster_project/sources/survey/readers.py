@@ -93,11 +93,11 @@ def find_crosswalk(survey: str, wave: str, crosswalk_dir: Path = CROSSWALK_DIR) 
     )
 
 
-def read_module_file(path: Path) -> pd.DataFrame:
+def read_module_file(path: Path, display_name: str | None = None) -> pd.DataFrame:
     """A module file as text with lower-case column names, whatever its format."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return read_delimited_text(path)
+        return read_delimited_text(path, display_name=display_name)
     import pyreadstat  # heavy, and only needed for SPSS/Stata files
 
     reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
@@ -106,7 +106,7 @@ def read_module_file(path: Path) -> pd.DataFrame:
     except UnicodeDecodeError:
         frame, _meta = reader(str(path), encoding="latin1")  # older INEI exports are Latin-1
     except Exception as error:  # pyreadstat raises its own exception types
-        raise LandingFileError(path, f"cannot be read as {suffix[1:]}: {error}") from error
+        raise LandingFileError(display_name or path, f"cannot be read as {suffix[1:]}: {error}") from error
     frame.columns = [normalize_header(c) for c in frame.columns]
     return frame.apply(_as_text)
 
@@ -204,7 +204,7 @@ def read_survey_table(landing_dir: Path, table: str, crosswalk_dir: Path = CROSS
                                            f"{len(files)} files for module {mapping.file_stem}: {[f.name for f in files]}; keep one")
                 for path in files:
                     name = relative_name(path, landing_dir)
-                    frame = harmonize_module(read_module_file(path), mapping, crosswalk, name)
+                    frame = harmonize_module(read_module_file(path, name), mapping, crosswalk, name)
                     frames.append(frame)
                     landed.append(LandedFile(name=name, sha256=file_sha256(path), rows=len(frame)))
     if not frames:

@@ -4,7 +4,10 @@
 with
 
 need as (
-    select * from {{ ref('stg_partners__need') }}
+    -- a row repeated word for word in R4V's sheet counts once (tests/assert_partner_need_repeats_agree.sql fails
+    -- the build when a repeated key carries different numbers)
+    select distinct plan_year, measure, country, admin1, subsector, population_type, age_sex_group, people
+    from {{ ref('stg_partners__need') }}
 )
 
 select
