@@ -44,7 +44,7 @@ def data_dictionary(models: list[dict]) -> list[DictionaryEntry]:
 
 def check_summary_for_run(context: dg.AssetExecutionContext) -> dict:
     """Every asset-check evaluation recorded in this run (GX suites and dbt tests)."""
-    records = context.instance.all_logs(context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    records = context.instance.all_logs(context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
     checks = []
     for record in records:
         evaluation = record.dagster_event.event_specific_data
@@ -92,7 +92,7 @@ def build_publish_asset(mart_keys: list[dg.AssetKey], gx_check_count: int) -> dg
         models = mart_models()
         result = publish(
             warehouse_db=Path(warehouse.path), published_db=Path(published.path),
-            versions_dir=published.versions_dir, marts=[m["name"] for m in models], run_id=context.run_id,
+            versions_dir=published.versions_dir, marts=[m["name"] for m in models], run_id=context.run.run_id,
             input_files=landed_files(warehouse), check_summary=summary, dictionary=data_dictionary(models),
             keep_versions=published.keep_versions,
         )

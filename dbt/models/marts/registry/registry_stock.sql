@@ -1,7 +1,7 @@
 -- The Migraciones registry stock per extract month and department of residence (plus the 'all' total and an
 -- 'unknown' department for an empty or invalid ubigeo): registered persons, those in a regular status and their
--- share. A cell with fewer than var('registry_min_count') registered persons is published as 'suppressed' with its
--- counts and share NULL.
+-- share. A cell where any count it publishes or implies (registered, regular, and registered − regular, which the
+-- first two reveal) is below var('registry_min_count') is published as 'suppressed' with counts and share NULL.
 
 with
 
@@ -31,7 +31,9 @@ cells as (
     select
         extract_month,
         case when is_all_departments = 1 then 'all' else department end as department,
-        registered_stock < {{ var('registry_min_count') }} as is_suppressed,
+        (registered_stock < {{ var('registry_min_count') }}
+         or regular_stock < {{ var('registry_min_count') }}
+         or registered_stock - regular_stock < {{ var('registry_min_count') }}) as is_suppressed,
         registered_stock,
         regular_stock
     from aggregated
