@@ -12,7 +12,7 @@ export PYTHONDONTWRITEBYTECODE :=
 DBT_SOURCES := $(shell find dbt -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -not -path 'dbt/target/*' 2>/dev/null)
 MANIFEST := dbt/target/manifest.json
 
-.PHONY: help install demo test ui refresh versions rollback query demo-failure benchmark clean
+.PHONY: help install demo test ui refresh versions rollback query docs demo-failure benchmark clean
 
 help:
 	@echo "make demo       install, generate demo data, refresh, publish (prints the published DB and a query)"
@@ -21,6 +21,7 @@ help:
 	@echo "make refresh    run the full refresh on what is in the landing zone"
 	@echo "make versions   list published versions;  make rollback [VERSION=N]"
 	@echo "make query SQL=\"select ...\"   a read-only query on the published database"
+	@echo "make docs       dbt docs (indicator definitions, lineage) on http://127.0.0.1:8080, after a refresh"
 	@echo "make demo-failure  refresh with a corrupted 5W file in a scratch landing zone: shows a blocked publish"
 
 install: $(VENV)/.installed $(MANIFEST)
@@ -57,6 +58,11 @@ query: install
 
 ui: install
 	$(VENV)/bin/dagster dev -w workspace.yaml
+
+# the catalog is read from the working warehouse (WAREHOUSE_DB), so run a refresh first
+docs: install
+	cd dbt && ../$(VENV)/bin/dbt docs generate --profiles-dir . --target-path ../data/dbt_docs && \
+		../$(VENV)/bin/dbt docs serve --profiles-dir . --target-path ../data/dbt_docs --port 8080
 
 demo-failure: install
 	$(PY) -m dagster_project.demo.failure

@@ -110,3 +110,14 @@ def test_real_unhcr_population_reproduces_published_venezuela_peru_figures(real_
     for year, figures in published.items():
         row = venezuela_peru.loc[year]
         assert (row.refugees, row.asylum_seekers, row.oip) == figures
+
+
+def test_an_optional_weight_may_be_missing_but_a_required_variable_may_not(tmp_path):
+    folder = tmp_path / "survey" / "enaho" / "2024"
+    folder.mkdir(parents=True)
+    (folder / "enaho01a-2024-300.csv").write_text("conglome,vivienda,hogar,codperso,estrato,p301a\n5,7,11,1,1,10\n")
+    frame, _files = read_survey_table(tmp_path, "survey_education")
+    assert frame.weight.isna().all() and frame.p301a.tolist() == [10]
+    (folder / "enaho01a-2024-300.csv").write_text("conglome,vivienda,hogar,codperso,estrato\n5,7,11,1,1\n")
+    with pytest.raises(LandingFileError, match="missing variables p301a"):
+        read_survey_table(tmp_path, "survey_education")

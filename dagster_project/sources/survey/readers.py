@@ -30,6 +30,7 @@ class ModuleMapping:
     file_stem: str
     rename: dict[str, str] = field(default_factory=dict)  # raw column -> this wave's variable name
     absent: tuple[str, ...] = ()  # raw columns this wave does not have (loaded as NULL)
+    optional: tuple[str, ...] = ()  # raw columns loaded when the file has them, NULL when it does not
     labels: dict[str, dict[str, int]] = field(default_factory=dict)  # raw column -> {label: code}
 
     def source_variable(self, column: str) -> str:
@@ -55,6 +56,7 @@ class Crosswalk:
                 file_stem=str(m["file"]).format(wave=wave),
                 rename={k: str(v) for k, v in (m.get("rename") or {}).items()},
                 absent=tuple(m.get("absent") or ()),
+                optional=tuple(m.get("optional") or ()),
                 labels={
                     column: {_label_key(label): int(code) for label, code in mapping.items()}
                     for column, mapping in {**shared_labels, **(m.get("labels") or {})}.items()
@@ -125,7 +127,8 @@ def _as_text(values: pd.Series) -> pd.Series:
 def harmonize_module(frame: pd.DataFrame, mapping: ModuleMapping, crosswalk: Crosswalk, source_file: str) -> pd.DataFrame:
     """Select, rename and type one module's variables into its raw table's shape."""
     columns = table_columns(mapping.table)
-    wanted = [c for c in columns if c not in ("survey", "wave", "source_file", "source_row") and c not in mapping.absent]
+    absent = set(mapping.absent) | {c for c in mapping.optional if mapping.source_variable(c) not in frame.columns}
+    wanted = [c for c in columns if c not in ("survey", "wave", "source_file", "source_row") and c not in absent]
     missing = sorted({mapping.source_variable(c) for c in wanted if mapping.source_variable(c) not in frame.columns})
     if missing:
         raise LandingFileError(
@@ -139,7 +142,7 @@ def harmonize_module(frame: pd.DataFrame, mapping: ModuleMapping, crosswalk: Cro
     for column, kind in columns.items():
         if column in ("survey", "wave", "source_file", "source_row"):
             continue
-        if column in mapping.absent:
+        if column in absent:
             out[column] = pd.Series(pd.NA, index=frame.index, dtype=_dtype(kind))
             continue
         out[column] = _typed(frame[mapping.source_variable(column)], column, kind, mapping, source_file)

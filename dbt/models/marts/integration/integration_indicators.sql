@@ -23,7 +23,7 @@ persons as (
         health_insured,
         no_permit,
         weight_employment,
-        weight_health,
+        coalesce(weight_health, weight_members) as weight_health,  -- module 400 may come without its own weight
         weight_migration
     from {{ ref('int_survey_persons_harmonized') }}
     where population_group is not null
