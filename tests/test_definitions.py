@@ -76,8 +76,6 @@ def test_assets_have_descriptions_groups_and_owners():
     graph = load().resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        if key.path[0] == "reference":
-            continue
         assert node.group_name and node.group_name != "default", key
         assert node.owners, f"{key.to_user_string()} has no owner"
         assert node.description, f"{key.to_user_string()} has no description"
