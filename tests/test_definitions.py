@@ -22,6 +22,7 @@ EXPECTED_ASSET_KEYS = sorted([
     "intermediate/int_survey_persons_harmonized", "intermediate/int_registry_person_months",
     "intermediate/int_partner_5w_activities", "intermediate/int_partner_need",
     "marts/labor_gaps", "marts/integration_indicators", "marts/program_reach", "marts/registry_stock",
+    "estimates/survey_indicators", "marts/indicators",
     "reference/departments", "published/analytics_db",
 ])
 

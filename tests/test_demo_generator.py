@@ -1,5 +1,6 @@
 """The seeded demo generator (dagster_project/demo): files and exact headers, determinism, planted survey rates
-recovered from the files, demo_truth.json consistent with the files, identifiers present for pseudonymization.
+and the planted wage decomposition recovered from the files, demo_truth.json consistent with the files, identifiers
+present for pseudonymization, label-valued and multi-wave options.
 
 Everything is recomputed from the written files with pandas/pyreadstat only (no generator internals), so these
 tests say what the warehouse should find. Uses the session fixture `tiny_landing` (conftest.py).
@@ -19,9 +20,13 @@ import pytest
 
 from dagster_project.demo.generator import generate_demo_landing, main
 from dagster_project.demo.truth import derived_expectations, expected_labor_income_monthly, load_truth, resolve_sizes
+from dagster_project.demo.wage_model import calibrate, planted_values
+from dagster_project.sources.survey.readers import read_survey_table
 
 YEAR = 2024
 TINY_MONTHS = ["2024-01", "2024-02", "2024-03"]
+AGE_GROUPS = {"14-24": (14, 24), "25-44": (25, 44), "45-64": (45, 64), "65+": (65, 200)}
+LABELS_FILE = Path(__file__).resolve().parents[1] / "dagster_project/sources/survey/crosswalks/inei-labels.yaml"
 GROUPS, SEXES = ("host", "migrant"), ("female", "male")
 SEX_CODE = {"female": 2, "male": 1}
 REGULAR = {"PTP", "CPP", "RESIDENTE", "REFUGIADO", "HUMANITARIA", "NACIONALIZADO"}
@@ -178,6 +183,7 @@ def indicator_values(frames: dict[str, pd.DataFrame], sex: str) -> dict[str, tup
         "unemployment_rate": weighted(active["ocu500"] == 2, active["w"]),
         "informality_rate": weighted(employed["ocupinf"] == 1, employed["w"]),
         "hourly_income_mean": weighted(hourly, with_hours["w"]),
+        "mean_log_hourly_income": weighted(np.log(hourly), with_hours["w"]),
         "labor_income_monthly_mean": weighted(employed[INCOME].fillna(0).sum(axis=1) / 12, employed["w"]),
         "contract_rate": weighted(dependents["p511a"].between(1, 6), dependents["w"]),
         "health_insurance_rate": weighted((m400[HEALTH] == 1).any(axis=1), m400["w"]),

@@ -1,6 +1,7 @@
 """Seeded demo landing zone: realistic files for all three source families, with planted effects.
 
     python -m dagster_project.demo.generator --landing data/landing --scale demo [--seed 2024]
+        [--waves 2020,2021,2022,2023,2024] [--label-valued]
 
 `generate_demo_landing` writes every file under the landing directory in the landing contract's shapes
 (docs/raw-tables.md lists what ingest makes of them), then `demo_truth.json` with the realized exact figures the
@@ -8,7 +9,8 @@ warehouse must reproduce (survey sample estimates, registry counts per month, 5W
 the same dict. The planted parameters are in truth.yaml; TRUTH.md says where each appears in the marts.
 
 Each family draws from its own random stream (seed, family), so changing one family's sizes leaves the others'
-files unchanged. Same seed and scale → same file contents.
+files unchanged; ENAHO waves other than the survey year draw from (seed, enaho, wave), so adding waves leaves the
+survey year's files unchanged. Same seed, scale and options → same file contents.
 """
 
 from __future__ import annotations
@@ -39,17 +41,30 @@ def _relative(paths: list[Path], landing_dir: Path) -> list[str]:
     return [p.relative_to(landing_dir).as_posix() for p in paths]
 
 
-def generate_demo_landing(landing_dir: Path, scale: str | float = "demo", seed: int = 2024) -> dict:
+def _enaho_streams(seed: int, waves: list[int], year: int) -> dict[int, np.random.Generator]:
+    return {wave: _stream(seed, "enaho") if wave == year else
+            np.random.default_rng(np.random.SeedSequence([seed, STREAMS["enaho"], wave])) for wave in waves}
+
+
+def generate_demo_landing(landing_dir: Path, scale: str | float = "demo", seed: int = 2024, *,
+                          waves: list[int] | None = None, label_valued: bool | None = None) -> dict:
     """Write the demo landing zone under `landing_dir`; return (and write to demo_truth.json) the realized truth.
 
     `scale`: "tiny", "demo", "national", or a float multiplier of the "demo" sizes.
+    `waves`: ENAHO waves to write (default: the preset's `enaho_waves`, else the survey year); each is a fresh
+    sample with the same planted parameters. ENAHOPV is written for the survey year only.
+    `label_valued`: write ENAHO module 500 with INEI value labels instead of codes (default: the preset's, off).
     """
     landing_dir = Path(landing_dir)
     landing_dir.mkdir(parents=True, exist_ok=True)
     truth = load_truth()
     sizes = resolve_sizes(truth, scale)
-    survey, survey_paths = generate_surveys(_stream(seed, "enaho"), _stream(seed, "enahopv"), truth, sizes,
-                                            landing_dir)
+    if waves is not None:
+        sizes["enaho_waves"] = sorted({int(w) for w in waves})
+    if label_valued is not None:
+        sizes["label_valued"] = bool(label_valued)
+    survey, survey_paths = generate_surveys(_enaho_streams(seed, sizes["enaho_waves"], truth["year"]),
+                                            _stream(seed, "enahopv"), truth, sizes, landing_dir)
     registry, registry_paths = generate_registry(_stream(seed, "registry"), truth, sizes, landing_dir)
     unhcr, unhcr_paths = generate_unhcr(truth, landing_dir)
     partners, partner_paths = generate_partners(_stream(seed, "fivew"), _stream(seed, "beneficiaries"), truth, sizes,
@@ -78,6 +93,10 @@ def _json_default(value):
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
+def _waves(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
 def _scale(text: str) -> str | float:
     try:
         return float(text)
@@ -91,9 +110,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=_scale, default="demo",
                         help='"tiny", "demo", "national", or a multiplier of the demo sizes (default: demo)')
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--waves", type=_waves, default=None,
+                        help="ENAHO waves, comma-separated (default: the preset's; must include the survey year)")
+    parser.add_argument("--label-valued", action="store_true", default=None,
+                        help="write ENAHO module 500 with INEI value labels instead of codes")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    realized = generate_demo_landing(args.landing, args.scale, args.seed)
+    realized = generate_demo_landing(args.landing, args.scale, args.seed, waves=args.waves,
+                                     label_valued=args.label_valued)
     print(f"wrote {len(realized['files'])} files and {TRUTH_JSON} under {args.landing} "
           f"(scale {realized['sizes']['name']}, seed {args.seed}) in {time.perf_counter() - started:.1f}s")
 

@@ -5,7 +5,9 @@ Design: two-stage cluster sample. PSUs (`conglome`) are nested in strata (`estra
 cities (ENAHOPV); each holds 6..10 households of 1..6 persons. A PSU's weight is an inverse inclusion
 probability (stratum multiplier × department/city calibration) times a nonresponse factor, the same for every
 person of its households. Outcomes are drawn with constant probabilities per group × sex (truth.yaml), so the
-weighted estimators are unbiased for the planted values.
+weighted estimators are unbiased for the planted values. The main-job hourly wage follows a log-linear model
+(truth.yaml `wage_model`: same slopes for both groups, intercepts per group × sex calibrated by wage_model.py) so an
+Oaxaca–Blinder decomposition of the gap has a known explained and unexplained part.
 
 Everything is vectorized over persons; loops run over groups, sexes, categories or files only.
 """
@@ -79,6 +81,34 @@ ENAHOPV_200_HEADER = ["AÑO", "MES", "CONGLOME", "SEGMENTO", "VIVIENDA", "HOGAR"
                       "ESTRATOSOCIO", "OCUPAC_R4", "RAMA_R4", "CODTAREA", "CODTIEMPO", "P209A", "T209A", "FACTOR"]
 ENAHO_500_COLUMNS = ["aÑo", "mes", "conglome", "vivienda", "hogar", "codperso", "ubigeo", "dominio", "estrato",
                      *EMPLOYMENT_COLUMNS, "fac500a"]
+
+# label-valued module 500 (INEI's labelled CSV export, as the real enaho01a-2023-500_sample.csv): these variables
+# hold their value labels (with INEI's accents; the warehouse maps them through crosswalks/inei-labels.yaml)
+YES_NO_LABELS = {1: "si", 2: "no"}
+MODULE_500_LABELS = {
+    "dominio": {1: "costa norte", 2: "costa centro", 3: "costa sur", 4: "sierra norte", 5: "sierra centro",
+                6: "sierra sur", 7: "selva", 8: "lima metropolitana"},
+    "estrato": {k: " " + v for k, v in ESTRATO_LABELS.items()},  # the real export has a leading space
+    "ocu500": {1: "ocupado", 2: "desocupado abierto", 3: "desocupado oculto", 4: "no pea"},
+    "ocupinf": {1: "empleo informal", 2: "empleo formal"},
+    "p507": {1: "empleador o patrono", 2: "trabajador independiente", 3: "empleado", 4: "obrero",
+             5: "trabajador familiar no remunerado", 6: "trabajador del hogar", 7: "otro"},
+    "p511a": {1: "contrato indefinido, nombrado, permanente", 2: "contrato a plazo fijo (sujeto a modalidad)",
+              3: "está en periodo de prueba",
+              4: "convenios de formación laboral juvenil/prácticas pre-profesionales",
+              5: "contrato de aprendizaje", 6: "contrato administrativo de servicios (cas)", 7: "sin contrato",
+              8: "otro"},
+    "p521": YES_NO_LABELS,
+    "p521a": YES_NO_LABELS,
+}
+
+# CIIU rev.4 sections by division (first two digits of p506r4): the wage model's sector
+CIIU_SECTIONS = (("A", 1, 3), ("B", 5, 9), ("C", 10, 33), ("D", 35, 35), ("E", 36, 39), ("F", 41, 43),
+                 ("G", 45, 47), ("H", 49, 53), ("I", 55, 56), ("J", 58, 63), ("K", 64, 66), ("L", 68, 68),
+                 ("M", 69, 75), ("N", 77, 82), ("O", 84, 84), ("P", 85, 85), ("Q", 86, 88), ("R", 90, 93),
+                 ("S", 94, 96), ("T", 97, 98), ("U", 99, 99))
+WAGE_TERMS = ("education", "age", "region", "hours", "sector")  # the wage model's covariate groups
+AGE_GROUPS = (("14-24", 14, 24), ("25-44", 25, 44), ("45-64", 45, 64), ("65+", 65, 200))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -296,7 +326,7 @@ def _informal_probabilities(survey: dict) -> np.ndarray:
 
 
 def _employment(rng: np.random.Generator, age: np.ndarray, group: np.ndarray, sex: np.ndarray,
-                p301a: np.ndarray, survey: dict) -> dict[str, np.ndarray]:
+                p301a: np.ndarray, ubigeo: np.ndarray, survey: dict) -> dict[str, np.ndarray]:
     """Module 500 variables for every person (NaN where not asked); rows are later kept for persons 14+."""
     n = age.size
     out: dict[str, np.ndarray] = {c: np.full(n, np.nan) for c in EMPLOYMENT_COLUMNS}
@@ -322,7 +352,8 @@ def _employment(rng: np.random.Generator, age: np.ndarray, group: np.ndarray, se
     out["ocupinf"] = np.where(employed, np.where(rng.random(n) < p_informal, 1, 2), np.nan)
 
     out["p505r4"], out["p506r4"] = _occupation(rng, employed, group, p301a, survey)
-    out.update(_hours_and_income(rng, employed, dependent, group, sex, survey))
+    out.update(_hours_and_income(rng, employed, dependent, group, sex, survey,
+                                 covariates={"age": age, "p301a": p301a, "ubigeo": ubigeo, "p506r4": out["p506r4"]}))
     return out
 
 
@@ -352,9 +383,39 @@ def _occupation(rng: np.random.Generator, employed: np.ndarray, group: np.ndarra
     return occupation, industry
 
 
+def wage_terms(survey: dict, age: np.ndarray, p301a: np.ndarray, ubigeo: np.ndarray, hours: np.ndarray,
+               p506r4: np.ndarray) -> dict[str, np.ndarray]:
+    """The wage model's covariate terms (log points) per person, by covariate group (WAGE_TERMS): their sum plus
+    the group × sex intercept plus ε is the log hourly main-job wage. Persons without a p506r4 (not employed) get
+    sector 0; p301a missing (under 3) counts 0 years; hours below 1 count as 1 (only the employed are paid)."""
+    model = survey["wage_model"]
+    beta = model["beta"]
+    years = np.zeros(max(int(k) for k in model["years_of_schooling"]) + 1)
+    for code, value in model["years_of_schooling"].items():
+        years[int(code)] = value
+    level = np.nan_to_num(np.asarray(p301a, dtype=float), nan=0).astype(np.int64)
+    age = np.asarray(age, dtype=float)
+    region = pd.Series(np.asarray(ubigeo, dtype=str)).str[:2].map(
+        {str(k).zfill(2): float(v) for k, v in model["region"].items()}).to_numpy(dtype=float)
+    if np.isnan(region).any():
+        raise ValueError("truth.yaml wage_model.region lacks a department the survey draws")
+    section_effect = np.zeros(100)
+    for section, low, high in CIIU_SECTIONS:
+        section_effect[low:high + 1] = model["sector"][section]
+    division = pd.to_numeric(pd.Series(p506r4, dtype=object).str[:2], errors="coerce").to_numpy()
+    sector = np.where(np.isnan(division), 0.0, section_effect[np.nan_to_num(division, nan=0).astype(np.int64)])
+    return {"education": beta["educ_years"] * years[level],
+            "age": beta["age"] * age + beta["age2"] * age**2,
+            "region": region,
+            "hours": beta["log_hours"] * np.log(np.maximum(np.asarray(hours, dtype=float), 1)),
+            "sector": sector}
+
+
 def _hours_and_income(rng: np.random.Generator, employed: np.ndarray, dependent: np.ndarray, group: np.ndarray,
-                      sex: np.ndarray, survey: dict) -> dict[str, np.ndarray]:
-    """Hours (p513t, p518), underemployment (p521, p521a) and annual income components, soles, 2 decimals."""
+                      sex: np.ndarray, survey: dict, covariates: dict) -> dict[str, np.ndarray]:
+    """Hours (p513t, p518), underemployment (p521, p521a) and annual income components, soles, 2 decimals.
+    The main-job hourly wage follows the wage model on the latent hours (the ~1% reported as p513t = 0 keep the
+    income of their latent hours); the wage terms are returned too (`wage_<term>`, not written to any file)."""
     n = group.size
     latent_hours = np.zeros(n)
     for g, name in enumerate(GROUPS):
@@ -364,8 +425,9 @@ def _hours_and_income(rng: np.random.Generator, employed: np.ndarray, dependent:
     zero = rng.random(n) < survey["hours_main"]["zero_share"]
     sigma = survey["hourly_income_sigma"]
     means = _cell_table(survey["hourly_income_mean"])[group, sex]
-    mu = np.log(means) - sigma**2 / 2
-    hourly = np.exp(rng.normal(mu, sigma))
+    terms = wage_terms(survey, hours=latent_hours, **covariates)
+    intercept = _cell_table(survey["wage_model"]["intercept"])[group, sex]
+    hourly = np.exp(intercept + sum(terms.values()) + rng.normal(0, sigma, size=n))
     annual = hourly * 4.33 * latent_hours * 12
 
     sec = survey["secondary_job"]
@@ -394,6 +456,7 @@ def _hours_and_income(rng: np.random.Generator, employed: np.ndarray, dependent:
     available = rng.random(n) < np.where(wants, under["available_if_wants"], under["available_otherwise"])
     out["p521"] = np.where(employed, np.where(wants, 1, 2), np.nan)
     out["p521a"] = np.where(employed, np.where(available, 1, 2), np.nan)
+    out.update({f"wage_{name}": np.where(employed, values, np.nan) for name, values in terms.items()})
     return out
 
 
@@ -413,7 +476,8 @@ def _outcomes(rng: np.random.Generator, persons: pd.DataFrame, survey: dict) -> 
     persons["p301a"] = _education(rng, age, group, survey)
     for column, values in _health(rng, group, sex, survey).items():
         persons[column] = values
-    for column, values in _employment(rng, age, group, sex, persons["p301a"].to_numpy(), survey).items():
+    for column, values in _employment(rng, age, group, sex, persons["p301a"].to_numpy(),
+                                      persons["ubigeo"].to_numpy(), survey).items():
         persons[column] = values
     return persons
 
@@ -493,10 +557,10 @@ def _coded(persons: pd.DataFrame, columns: list[str], upper: bool) -> dict[str, 
     return out
 
 
-def write_enaho(persons: pd.DataFrame, landing_dir: Path, year: int) -> list[Path]:
+def write_enaho(persons: pd.DataFrame, landing_dir: Path, year: int, label_valued: bool = False) -> list[Path]:
     folder = landing_dir / "survey" / "enaho" / str(year)
     return [_write_enaho_200(persons, folder, year), _write_enaho_300(persons, folder, year),
-            _write_enaho_400(persons, folder, year), _write_enaho_500(persons, folder, year)]
+            _write_enaho_400(persons, folder, year), _write_enaho_500(persons, folder, year, label_valued)]
 
 
 def _write_enaho_200(persons: pd.DataFrame, folder: Path, year: int) -> Path:
@@ -540,16 +604,31 @@ def _write_enaho_400(persons: pd.DataFrame, folder: Path, year: int) -> Path:
     return path
 
 
-def _write_enaho_500(persons: pd.DataFrame, folder: Path, year: int) -> Path:
-    """Module 500 (employment), persons 14+: UTF-8 with BOM, header `aÑo`, blanks " "."""
+def _write_enaho_500(persons: pd.DataFrame, folder: Path, year: int, label_valued: bool = False) -> Path:
+    """Module 500 (employment), persons 14+: UTF-8 with BOM, header `aÑo`, blanks " ". `label_valued`: INEI's
+    labelled export instead (MODULE_500_LABELS hold their labels, every blank cell is empty)."""
     sub = persons[persons["p208a"] >= 14]
     frame = pd.DataFrame({
         "aÑo": str(year), "mes": int_text(sub["mes"], 2), **_key_columns(sub, upper=False),
         "dominio": int_text(sub["dominio"]), "estrato": int_text(sub["estrato"]),
         **_coded(sub, EMPLOYMENT_COLUMNS, upper=False), "fac500a": float_text(sub["fac500a"], 4)})
+    if label_valued:
+        frame = frame.apply(lambda column: column.where(column != BLANK, ""))
+        for column, labels in MODULE_500_LABELS.items():
+            frame[column] = _labelled(sub[column].to_numpy(), labels)
     path = folder / f"enaho01a-{year}-500.csv"
     write_csv(frame[ENAHO_500_COLUMNS], path, encoding="utf-8-sig")
     return path
+
+
+def _labelled(codes: np.ndarray, labels: dict[int, str]) -> np.ndarray:
+    """Codes → their value labels (NaN → empty)."""
+    codes = np.asarray(codes, dtype=float)
+    lookup = np.array([labels.get(k, "") for k in range(max(labels) + 1)], dtype=object)
+    present = np.isfinite(codes)
+    out = np.full(codes.size, "", dtype=object)
+    out[present] = lookup[codes[present].astype(np.int64)]
+    return out
 
 
 def write_enahopv(persons: pd.DataFrame, landing_dir: Path, year: int, rng: np.random.Generator) -> list[Path]:
@@ -623,47 +702,82 @@ def _mean(values: np.ndarray, universe: np.ndarray, weight: np.ndarray) -> dict:
             "n": int(universe.sum())}
 
 
-def _group_estimates(p: pd.DataFrame, labor_weight: np.ndarray, weight: np.ndarray, sex_mask: np.ndarray) -> dict:
+def _person_arrays(p: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per-person inputs of the indicators (computed once per sample, then masked per cell)."""
     age = p["p208a"].to_numpy()
-    wa = (age >= 14) & sex_mask
     ocu = p["ocu500"].to_numpy()
-    employed = wa & (ocu == 1)
-    income = np.nan_to_num(p[INCOME_COLUMNS].to_numpy()).sum(axis=1)
     main = np.nan_to_num(p[MAIN_INCOME_COLUMNS].to_numpy()).sum(axis=1)
     hours = p["p513t"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         hourly = main / 12 / (4.33 * hours)
-    dependent = employed & np.isin(p["p507"].to_numpy(), DEPENDENT_CATEGORIES)
-    total_hours = hours + np.nan_to_num(p["p518"].to_numpy())
-    tertiary = np.isin(p["p301a"].to_numpy(), (10, 11))
-    major = pd.Series(p["p505r4"]).str[0].astype(float).to_numpy()
-    insured = (p[HEALTH_COLUMNS].to_numpy() == 1).any(axis=1)
+        log_hourly = np.log(hourly)
+    return {
+        "age": age, "ocu": ocu, "hours": hours, "hourly": hourly, "log_hourly": log_hourly,
+        "income": np.nan_to_num(p[INCOME_COLUMNS].to_numpy()).sum(axis=1),
+        "dependent": np.isin(p["p507"].to_numpy(), DEPENDENT_CATEGORIES),
+        "underemployed": ((hours + np.nan_to_num(p["p518"].to_numpy())) < 35) & (p["p521"].to_numpy() == 1)
+        & (p["p521a"].to_numpy() == 1),
+        "informal": p["ocupinf"].to_numpy() == 1,
+        "contract": np.isin(p["p511a"].to_numpy(), range(1, 7)),
+        "tertiary": np.isin(p["p301a"].to_numpy(), (10, 11)),
+        "major": pd.Series(p["p505r4"]).str[0].astype(float).to_numpy(),
+        "insured": (p[HEALTH_COLUMNS].to_numpy() == 1).any(axis=1),
+    }
+
+
+def _group_estimates(a: dict, labor_weight: np.ndarray, weight: np.ndarray, sex_mask: np.ndarray) -> dict:
+    wa = (a["age"] >= 14) & sex_mask
+    ocu = a["ocu"]
+    employed = wa & (ocu == 1)
+    hourly_universe = employed & (a["hours"] > 0)
     return {
         "employment_rate": _ratio(ocu == 1, wa, labor_weight),
         "unemployment_rate": _ratio(ocu == 2, wa & np.isin(ocu, (1, 2)), labor_weight),
-        "informality_rate": _ratio(p["ocupinf"].to_numpy() == 1, employed, labor_weight),
-        "underemployment_time_rate": _ratio(
-            (total_hours < 35) & (p["p521"].to_numpy() == 1) & (p["p521a"].to_numpy() == 1), employed, labor_weight),
-        "labor_income_monthly_mean": _mean(income / 12, employed, labor_weight),
-        "hourly_income_mean": _mean(hourly, employed & (hours > 0), labor_weight),
-        "contract_rate": _ratio(np.isin(p["p511a"].to_numpy(), range(1, 7)), dependent, labor_weight),
-        "overqualification_rate": _ratio(major >= 4, employed & tertiary, labor_weight),
-        "health_insurance_rate": _ratio(insured, sex_mask, weight),
-        "tertiary_share_25plus": _ratio(tertiary, sex_mask & (age >= 25), weight),
+        "informality_rate": _ratio(a["informal"], employed, labor_weight),
+        "underemployment_time_rate": _ratio(a["underemployed"], employed, labor_weight),
+        "labor_income_monthly_mean": _mean(a["income"] / 12, employed, labor_weight),
+        "hourly_income_mean": _mean(a["hourly"], hourly_universe, labor_weight),
+        "mean_log_hourly_income": _mean(a["log_hourly"], hourly_universe, labor_weight),
+        "contract_rate": _ratio(a["contract"], employed & a["dependent"], labor_weight),
+        "overqualification_rate": _ratio(a["major"] >= 4, employed & a["tertiary"], labor_weight),
+        "health_insurance_rate": _ratio(a["insured"], sex_mask, weight),
+        "tertiary_share_25plus": _ratio(a["tertiary"], sex_mask & (a["age"] >= 25), weight),
     }
+
+
+def _samples(enaho: pd.DataFrame, enahopv: pd.DataFrame) -> dict:
+    """group → (persons, person arrays, labor weight, weight): ENAHO = host, ENAHOPV P209A == 2 = migrant."""
+    migrants = enahopv[enahopv["p209a"] == 2]
+    return {"host": (enaho, _person_arrays(enaho), enaho["fac500a"].to_numpy(), enaho["weight"].to_numpy()),
+            "migrant": (migrants, _person_arrays(migrants), migrants["weight"].to_numpy(),
+                        migrants["weight"].to_numpy())}
+
+
+def _estimates_by_cell(samples: dict, age_range: tuple[int, int] | None = None) -> dict:
+    """estimates[indicator][group][female|male|all], persons restricted to an age range if given."""
+    out: dict = {}
+    for group, (frame, arrays, labor_weight, weight) in samples.items():
+        p207 = frame["p207"].to_numpy()
+        in_range = np.ones(len(frame), dtype=bool)
+        if age_range is not None:
+            in_range = (arrays["age"] >= age_range[0]) & (arrays["age"] <= age_range[1])
+        for sex, mask in (("female", p207 == 2), ("male", p207 == 1), ("all", np.ones(len(frame), dtype=bool))):
+            for indicator, value in _group_estimates(arrays, labor_weight, weight, mask & in_range).items():
+                out.setdefault(indicator, {}).setdefault(group, {})[sex] = value
+    return out
+
+
+def survey_estimates_by_age_group(enaho: pd.DataFrame, enahopv: pd.DataFrame) -> dict:
+    """The same estimates for each age group (AGE_GROUPS) of the persons: [age_group][indicator][group][sex]."""
+    samples = _samples(enaho, enahopv)
+    return {name: _estimates_by_cell(samples, (low, high)) for name, low, high in AGE_GROUPS}
 
 
 def survey_estimates(enaho: pd.DataFrame, enahopv: pd.DataFrame) -> dict:
     """Weighted sample estimates per indicator × group × sex (and both sexes), with unweighted denominators."""
-    migrants = enahopv[enahopv["p209a"] == 2]
-    samples = {"host": (enaho, enaho["fac500a"].to_numpy(), enaho["weight"].to_numpy()),
-               "migrant": (migrants, migrants["weight"].to_numpy(), migrants["weight"].to_numpy())}
-    out: dict = {}
-    for group, (frame, labor_weight, weight) in samples.items():
-        p207 = frame["p207"].to_numpy()
-        for sex, mask in (("female", p207 == 2), ("male", p207 == 1), ("all", np.ones(len(frame), dtype=bool))):
-            for indicator, value in _group_estimates(frame, labor_weight, weight, mask).items():
-                out.setdefault(indicator, {}).setdefault(group, {})[sex] = value
+    samples = _samples(enaho, enahopv)
+    migrants = samples["migrant"][0]
+    out = _estimates_by_cell(samples)
     w = migrants["weight"].to_numpy()
     out["no_permit_rate"] = {"migrant": {"all": _ratio(migrants["p1002"].to_numpy() == 6,
                                                        np.ones(len(migrants), dtype=bool), w)}}
@@ -679,6 +793,9 @@ def _add_gaps(out: dict) -> None:
                            for s in ("female", "male", "all")}
     out["gender_wage_gap"] = {g: 1 - hourly[g]["female"]["estimate"] / hourly[g]["male"]["estimate"]
                               for g in GROUPS}
+    log_hourly = out["mean_log_hourly_income"]
+    out["log_wage_gap"] = {s: log_hourly["host"][s]["estimate"] - log_hourly["migrant"][s]["estimate"]
+                           for s in ("female", "male", "all")}
 
 
 def sample_summary(persons: pd.DataFrame, venezuelan_only: bool = False) -> dict:
@@ -695,12 +812,25 @@ def sample_summary(persons: pd.DataFrame, venezuelan_only: bool = False) -> dict
     return summary
 
 
-def generate_surveys(rng_enaho: np.random.Generator, rng_enahopv: np.random.Generator, truth: dict, sizes: dict,
-                     landing_dir: Path) -> tuple[dict, list[Path]]:
+def generate_surveys(enaho_rngs: dict[int, np.random.Generator], rng_enahopv: np.random.Generator, truth: dict,
+                     sizes: dict, landing_dir: Path) -> tuple[dict, list[Path]]:
+    """ENAHO for every wave of `enaho_rngs` (wave → its random stream; the same planted parameters each wave) and
+    ENAHOPV for `truth["year"]`. The realized estimates are those of the `year` wave (host) and ENAHOPV (migrant).
+    `sizes["label_valued"]`: ENAHO module 500 written with INEI value labels instead of codes."""
     survey, year = truth["survey"], truth["year"]
-    enaho = build_enaho(rng_enaho, survey, sizes["enaho_households"])
+    if year not in enaho_rngs:
+        raise ValueError(f"the ENAHO waves {sorted(enaho_rngs)} must include the survey year {year}")
+    paths: list[Path] = []
+    waves = {}
+    for wave in sorted(enaho_rngs):
+        waves[wave] = build_enaho(enaho_rngs[wave], survey, sizes["enaho_households"])
+        paths += write_enaho(waves[wave], landing_dir, wave, label_valued=bool(sizes.get("label_valued")))
+    enaho = waves[year]
     enahopv = build_enahopv(rng_enahopv, survey, sizes["enahopv_households"])
-    paths = write_enaho(enaho, landing_dir, year) + write_enahopv(enahopv, landing_dir, year, rng_enahopv)
+    paths += write_enahopv(enahopv, landing_dir, year, rng_enahopv)
     realized = {"enaho": sample_summary(enaho), "enahopv": sample_summary(enahopv, venezuelan_only=True),
-                "estimates": survey_estimates(enaho, enahopv)}
+                "estimates": survey_estimates(enaho, enahopv),
+                "estimates_by_age_group": survey_estimates_by_age_group(enaho, enahopv)}
+    if len(waves) > 1:
+        realized["enaho_waves"] = {str(wave): sample_summary(frame) for wave, frame in waves.items()}
     return realized, paths

@@ -21,11 +21,14 @@ def load_truth(path: Path | None = None) -> dict:
 
 
 def resolve_sizes(truth: dict, scale: str | float) -> dict:
-    """Sizes for a preset name ("tiny", "demo", "national") or a float multiplier of the "demo" sizes."""
+    """Sizes for a preset name ("tiny", "demo", "national") or a float multiplier of the "demo" sizes, with the
+    survey options filled in (`enaho_waves`: the survey year alone unless the preset lists waves;
+    `label_valued`: off unless the preset sets it)."""
+    defaults = {"enaho_waves": [truth["year"]], "label_valued": False}
     presets = truth["sizes"]
     if isinstance(scale, str):
         try:
-            return {"name": scale, **presets[scale]}
+            return {"name": scale, **defaults, **presets[scale]}
         except KeyError:
             try:
                 scale = float(scale)
@@ -34,7 +37,7 @@ def resolve_sizes(truth: dict, scale: str | float) -> dict:
     factor = float(scale)
     if not factor > 0:
         raise ValueError(f"scale must be positive, got {scale!r}")
-    sizes = {"name": f"demo×{factor:g}", **presets["demo"]}
+    sizes = {"name": f"demo×{factor:g}", **defaults, **presets["demo"]}
     for key in SIZE_KEYS_SCALED:
         sizes[key] = max(1, int(round(sizes[key] * factor)))
     return sizes
@@ -48,14 +51,23 @@ def hours_distribution(survey: dict, group: str) -> tuple[np.ndarray, np.ndarray
     return hours, weights / weights.sum()
 
 
-def expected_labor_income_monthly(survey: dict, group: str, sex: str) -> float:
-    """E[monthly labor income] over the employed, from the planted parameters (blanks = 0)."""
-    hourly = survey["hourly_income_mean"][group][sex]
+def hours_per_hourly_wage(survey: dict, group: str) -> float:
+    """E[hourly wage × main-job hours] / E[hourly wage] = E[h^(1+b)] / E[h^b] over the latent hours, b the wage
+    model's log_hours slope (hours are drawn independently of every other wage covariate)."""
     hours, probs = hours_distribution(survey, group)
-    main = 4.33 * hourly * float((hours * probs).sum())
+    b = survey["wage_model"]["beta"]["log_hours"]
+    return float((hours ** (1 + b) * probs).sum() / (hours**b * probs).sum())
+
+
+def expected_labor_income_monthly(survey: dict, group: str, sex: str, hourly: float | None = None) -> float:
+    """E[monthly labor income] over the employed, from the planted parameters (blanks = 0); `hourly`: the mean
+    main-job hourly wage of a subpopulation (an age group) instead of the group × sex planted mean."""
+    planted = survey["hourly_income_mean"][group][sex]
+    hourly = planted if hourly is None else hourly
+    main = 4.33 * hourly * hours_per_hourly_wage(survey, group)
     sec = survey["secondary_job"]
     low, high = sec["hours"]
-    secondary = sec["share"] * 4.33 * sec["hourly_mean_ratio"] * hourly * (low + high) / 2
+    secondary = sec["share"] * 4.33 * sec["hourly_mean_ratio"] * planted * (low + high) / 2
     return main + secondary
 
 

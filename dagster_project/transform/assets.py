@@ -57,8 +57,23 @@ def dbt_environment(warehouse_db: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator, pool=DUCKDB_POOL)
+# Models downstream of the Python estimation step (source `estimates`) run after it, the rest before it: two dbt
+# assets, so the graph has no cycle through Python.
+AFTER_ESTIMATION = "source:estimates+"
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator,
+            exclude=AFTER_ESTIMATION, name="dbt_models", pool=DUCKDB_POOL)
 def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Seeds, staging views, intermediate models and marts, with their dbt tests and unit tests."""
+    with dbt_environment(warehouse.path):
+        yield from dbt.cli(["build"], context=context).stream()
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator,
+            select=AFTER_ESTIMATION, name="dbt_models_after_estimation", pool=DUCKDB_POOL)
+def warehouse_dbt_models_after_estimation(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                                          warehouse: WarehouseResource):
+    """Models built on the design-based estimates (the `indicators` table), with their tests."""
     with dbt_environment(warehouse.path):
         yield from dbt.cli(["build"], context=context).stream()

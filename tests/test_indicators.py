@@ -1,0 +1,85 @@
+"""The published `indicators` table: design-based intervals cover the planted population values.
+
+The demo generator plants population values per population group × sex (truth.yaml) under a two-stage cluster
+design; regions differ (wages have regional effects, the sample mix differs), so the planted cells are the national
+ones. With correct standard errors about 95% of the 95% intervals cover the planted value; we require at least 90%,
+and every point estimate within 4 standard errors. (Coverage in small domains is checked by simulation in
+test_estimation.py.)
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from dagster_project.demo.truth import load_truth
+
+PLANTED_BY_GROUP_AND_SEX = ["employment_rate", "informality_rate", "contract_rate", "health_insurance_rate",
+                            "hourly_income_mean"]
+
+
+def published_indicators(refresh) -> pd.DataFrame:
+    with duckdb.connect(str(refresh.settings.published_db), read_only=True) as connection:
+        return connection.execute("select * from indicators").df()
+
+
+def planted_cells(indicators: pd.DataFrame) -> pd.DataFrame:
+    """Published national female/male cells of planted indicators (all ages), with their truth."""
+    survey = load_truth()["survey"]
+    national = indicators[(indicators.region == "all") & (indicators.age_group == "all")
+                          & (indicators.reliability != "suppressed")]
+    cells = national[national.indicator_id.isin(PLANTED_BY_GROUP_AND_SEX) & national.sex.isin(["female", "male"])].copy()
+    cells["truth"] = [survey[i][g][s] for i, g, s in zip(cells.indicator_id, cells.population_group, cells.sex)]
+    no_permit = national[national.indicator_id == "no_permit_rate"].copy()
+    no_permit["truth"] = survey["no_permit_rate"]
+    return pd.concat([cells, no_permit], ignore_index=True)
+
+
+def test_confidence_intervals_cover_the_planted_values(refreshed):
+    cells = planted_cells(published_indicators(refreshed))
+    assert len(cells) >= 20, "too few planted cells to judge coverage"
+    covered = (cells.ci_low <= cells.truth) & (cells.truth <= cells.ci_high)
+    assert covered.mean() >= 0.90, cells[~covered][["indicator_id", "population_group", "sex", "region", "estimate", "se", "truth"]]
+
+
+def test_point_estimates_are_within_four_standard_errors(refreshed):
+    cells = planted_cells(published_indicators(refreshed))
+    z = (cells.estimate - cells.truth).abs() / cells.se
+    assert (z < 4).all(), cells[z >= 4][["indicator_id", "population_group", "sex", "region", "estimate", "se", "truth"]]
+    national = cells[cells.region == "all"]
+    assert (national.cv < 0.15).all(), "national cells of the demo sample should be reliable"
+
+
+def test_reliability_follows_inei_rules(refreshed):
+    indicators = published_indicators(refreshed)
+    suppressed = indicators[indicators.reliability == "suppressed"]
+    assert (suppressed.n_unweighted < 30).all() and suppressed.estimate.isna().all() and len(suppressed) > 0
+    shown = indicators[indicators.reliability != "suppressed"]
+    assert (shown.n_unweighted >= 30).all()
+    assert ((shown.reliability == "referential") == (shown.cv > 0.15)).all()
+    shares = shown[shown.unit == "share"]
+    assert shares.ci_low.between(0, 1).all() and shares.ci_high.between(0, 1).all()
+
+
+def test_indicators_agree_with_the_labor_gaps_mart(refreshed):
+    indicators = published_indicators(refreshed)
+    with duckdb.connect(str(refreshed.settings.published_db), read_only=True) as connection:
+        gaps = connection.execute("select * from labor_gaps").df()
+    for indicator in ("employment_rate", "informality_rate", "hourly_income_mean", "wage_gap_raw"):
+        long = indicators[(indicators.indicator_id == indicator) & (indicators.age_group == "all")
+                          & indicators.estimate.notna()]
+        merged = long.merge(gaps, left_on=["population_group", "sex", "region"],
+                            right_on=["population_group", "sex", "region"])
+        merged = merged[merged[indicator].notna()]
+        assert len(merged) > 10, indicator
+        assert merged.estimate.to_numpy() == pytest.approx(merged[indicator].to_numpy(), rel=1e-9), indicator
+
+
+def test_every_issue_indicator_is_published(refreshed):
+    published = set(published_indicators(refreshed).indicator_id)
+    expected = {"employment_rate", "unemployment_rate", "informality_rate", "underemployment_time_rate",
+                "labor_income_monthly_mean", "labor_income_monthly_median", "hourly_income_mean", "wage_gap_raw",
+                "gender_wage_gap", "overqualification_rate", "contract_rate", "health_insurance_rate",
+                "no_permit_rate"}
+    assert expected <= published, expected - published
