@@ -13,10 +13,13 @@ import json
 import re
 from pathlib import Path
 
+import unicodedata
+
 import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
+import yaml
 
 from dagster_project.demo.generator import generate_demo_landing, main
 from dagster_project.demo.truth import derived_expectations, expected_labor_income_monthly, load_truth, resolve_sizes
@@ -355,6 +358,174 @@ def test_overqualification_and_wage_gaps(surveys, truth):
     assert derived_expectations(load_truth())["wage_gap_raw"]["male"] == pytest.approx(0.248, abs=1e-4)
 
 
+def in_age_group(frames: dict[str, pd.DataFrame], low: int, high: int) -> dict[str, pd.DataFrame]:
+    return {m: f[(f["p208a"] >= low) & (f["p208a"] <= high)] for m, f in frames.items()}
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_age_groups_keep_the_planted_rates_and_follow_the_wage_profile(surveys, truth, group):
+    """Rates are planted per group × sex only (the same in every age group); wages follow truth.yaml
+    by_age_group; demo_truth.json's estimates_by_age_group are the files' figures."""
+    planted = load_truth()["survey"]
+    derived = derived_expectations(load_truth())
+    for name, (low, high) in AGE_GROUPS.items():
+        frames = in_age_group(surveys[group], low, high)
+        for sex in SEXES:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                values = indicator_values(frames, sex)
+            realized = truth["survey"]["estimates_by_age_group"][name]
+            for indicator, (estimate, se) in values.items():
+                cell = realized[indicator][group][sex]
+                if cell["n"] == 0:
+                    assert cell["estimate"] is None and indicator == "tertiary_share_25plus"
+                    continue
+                assert estimate == pytest.approx(cell["estimate"], rel=1e-9), (name, indicator, group, sex)
+                if cell["n"] < 50 or indicator == "tertiary_share_25plus":
+                    continue  # too few for a 4-standard-error check; tertiary share depends on the age mix
+                if indicator in planted["by_age_group"][name]:
+                    expected = planted["by_age_group"][name][indicator][group][sex]
+                elif indicator == "unemployment_rate":
+                    expected = derived[indicator][group][sex]
+                else:
+                    expected = planted[indicator][group][sex]
+                if indicator.endswith("_rate"):  # a rare outcome in a small cell understates its sample se
+                    se = max(se, np.sqrt(expected * (1 - expected) / cell["n"]))
+                assert abs(estimate - expected) <= 4 * se, (name, indicator, group, sex, estimate, expected, se)
+
+
+def wage_sample(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The hourly-wage universe (employed, p513t > 0) with log hourly wage and schooling (module 300)."""
+    m500 = frames["500"]
+    employed = m500[(m500["ocu500"] == 1) & (m500["p513t"] > 0)].merge(
+        frames["300"][KEYS + ["p301a"]], on=KEYS, how="left", validate="one_to_one")
+    hourly = employed[MAIN_INCOME].fillna(0).sum(axis=1) / 12 / (4.33 * employed["p513t"])
+    return employed.assign(log_hourly=np.log(hourly))
+
+
+def weighted_ols(y: np.ndarray, x: pd.DataFrame, w: np.ndarray) -> tuple[pd.Series, pd.Series]:
+    """Weighted least squares with heteroskedasticity-robust (HC0) standard errors."""
+    design = x.to_numpy(dtype=float)
+    root = np.sqrt(w)
+    coef = np.linalg.lstsq(design * root[:, None], y * root, rcond=None)[0]
+    residual = y - design @ coef
+    bread = np.linalg.pinv(design.T @ (design * w[:, None]))
+    meat = design.T @ (design * (w**2 * residual**2)[:, None])
+    se = np.sqrt(np.diag(bread @ meat @ bread))
+    return pd.Series(coef, index=x.columns), pd.Series(se, index=x.columns)
+
+
+@pytest.mark.parametrize("sex", SEXES)
+def test_planted_wage_decomposition_is_recovered_from_the_files(surveys, truth, sex):
+    """A pooled weighted OLS of the log hourly wage on the planted covariates (schooling years from p301a, age,
+    age², department, ln p513t, CIIU division of p506r4) plus a migrant dummy, within one sex, recovers the
+    common slopes and the intercept shift (−unexplained); explained = realized gap − unexplained."""
+    survey = load_truth()["survey"]
+    model, planted = survey["wage_model"], survey["wage_decomposition"][sex]
+    samples = {g: wage_sample(surveys[g]) for g in GROUPS}
+    pooled = pd.concat([samples[g].assign(migrant=float(g == "migrant")) for g in GROUPS], ignore_index=True)
+    pooled = pooled[pooled["p207"] == SEX_CODE[sex]]
+    years = pooled["p301a"].map({float(k): v for k, v in model["years_of_schooling"].items()})
+    x = pd.concat([
+        pd.DataFrame({"const": 1.0, "migrant": pooled["migrant"], "educ_years": years, "age": pooled["p208a"],
+                      "age2": pooled["p208a"] ** 2, "log_hours": np.log(pooled["p513t"])}),
+        pd.get_dummies(pooled["ubigeo"].str[:2], prefix="dept", dtype=float).drop(columns="dept_15"),
+        pd.get_dummies(pooled["p506r4"].str[:2], prefix="division", dtype=float).drop(columns="division_47"),
+    ], axis=1)
+    coef, se = weighted_ols(pooled["log_hourly"].to_numpy(), x, pooled["w"].to_numpy())
+    for name, value in model["beta"].items():
+        assert abs(coef[name] - value) <= 4 * se[name], (name, coef[name], value, se[name])
+    unexplained = -coef["migrant"]
+    assert abs(unexplained - planted["unexplained"]) <= 4 * se["migrant"], (unexplained, planted, se["migrant"])
+
+    means = {g: weighted(samples[g].loc[samples[g]["p207"] == SEX_CODE[sex], "log_hourly"],
+                         samples[g].loc[samples[g]["p207"] == SEX_CODE[sex], "w"]) for g in GROUPS}
+    gap = means["host"][0] - means["migrant"][0]
+    assert gap == pytest.approx(truth["survey"]["estimates"]["log_wage_gap"][sex], abs=1e-9)
+    tolerance = 4 * np.sqrt(means["host"][1] ** 2 + means["migrant"][1] ** 2 + se["migrant"] ** 2)
+    assert abs((gap - unexplained) - planted["explained"]) <= tolerance, (gap - unexplained, planted, tolerance)
+    assert abs(gap - planted["gap"]) <= 4 * np.sqrt(means["host"][1] ** 2 + means["migrant"][1] ** 2)
+
+
+def test_wage_model_truth_is_its_calibration():
+    """truth.yaml's intercepts and population wage values are what wage_model.py computes from the generator
+    (rerun `python -m dagster_project.demo.wage_model` after changing anything that moves the covariates)."""
+    planted = load_truth()
+    fresh = pd.json_normalize(calibrate(planted)).iloc[0]
+    written = pd.json_normalize(planted_values(planted)).iloc[0]
+    assert sorted(fresh.index) == sorted(written.index)
+    for key in written.index:
+        soles = key.endswith(("hourly_income_mean.host.female", "hourly_income_mean.host.male",
+                              "hourly_income_mean.migrant.female", "hourly_income_mean.migrant.male")) or (
+            "labor_income_monthly_mean" in key)
+        assert fresh[key] == pytest.approx(written[key], abs=0.011 if soles else 2e-4), key
+    survey = planted["survey"]
+    intercept = survey["wage_model"]["intercept"]
+    for sex in SEXES:
+        d = survey["wage_decomposition"][sex]
+        assert d["gap"] == pytest.approx(d["explained"] + d["unexplained"], abs=2e-4)
+        assert d["explained"] == pytest.approx(sum(d["explained_by"].values()), abs=5e-4)
+        assert d["unexplained"] == pytest.approx(intercept["host"][sex] - intercept["migrant"][sex], abs=1e-9)
+        mean_log = survey["mean_log_hourly_income"]
+        assert d["gap"] == pytest.approx(mean_log["host"][sex] - mean_log["migrant"][sex], abs=2e-4)
+    assert survey["age_groups"] == list(AGE_GROUPS) == list(survey["by_age_group"])
+
+
+def labels_to_codes() -> dict[str, dict[str, int]]:
+    """inei-labels.yaml, matched as the warehouse does (case, accents and repeated spaces ignored)."""
+    def key(label: str) -> str:
+        text = unicodedata.normalize("NFKD", str(label).strip().lower())
+        return " ".join("".join(ch for ch in text if not unicodedata.combining(ch)).split())
+
+    labels = yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8"))
+    return {column: {key(label): code for label, code in mapping.items()} for column, mapping in labels.items()} | {
+        "_key": key}
+
+
+def test_label_valued_module_500_and_extra_waves(tmp_path, landing, truth):
+    """--label-valued writes INEI's labelled module 500 (same persons and values); extra ENAHO waves are fresh
+    samples in their own folders; the survey year's other files and every estimate stay as in the coded run."""
+    other = generate_demo_landing(tmp_path / "labels", scale="tiny", seed=2024, waves=[2023, 2024],
+                                  label_valued=True)
+    root = tmp_path / "labels"
+    assert other["sizes"]["enaho_waves"] == [2023, 2024] and other["sizes"]["label_valued"] is True
+    assert other["survey"]["estimates"] == truth["survey"]["estimates"]
+    assert set(other["survey"]["enaho_waves"]) == {"2023", "2024"}
+    assert other["survey"]["enaho_waves"]["2024"] == truth["survey"]["enaho"]
+    assert sorted(p.name for p in (root / "survey/enaho").iterdir()) == ["2023", "2024"]
+    assert sorted(p.name for p in (root / "survey/enahopv").iterdir()) == ["2024"]
+    wave_2023 = [f for f in other["files"] if f.startswith("survey/enaho/2023/")]
+    assert sorted(wave_2023) == sorted(f.replace("2024", "2023") for f in truth["files"]
+                                       if f.startswith("survey/enaho/2024/"))
+    for name in truth["files"]:
+        if name.startswith("survey/") and not name.endswith("-500.csv"):
+            assert _content(root / name) == _content(landing / name), name
+
+    coded = read_text_csv(landing / "survey/enaho/2024/enaho01a-2024-500.csv", "utf-8-sig")
+    labelled = read_text_csv(root / "survey/enaho/2024/enaho01a-2024-500.csv", "utf-8-sig")
+    assert list(labelled.columns) == ENAHO_500 and len(labelled) == len(coded)
+    assert labelled.loc[0, "aÑo"] == "2024" and (labelled == " ").to_numpy().sum() == 0  # blanks are empty
+    assert {"ocupado", "no pea"} <= set(labelled["ocu500"])
+    assert {"empleo formal", "empleo informal"} == set(labelled["ocupinf"]) - {""}
+    assert labelled["estrato"].str.startswith(" de ").any()
+    mapping = labels_to_codes()
+    for column in ENAHO_500:
+        expected = coded[column].str.strip()
+        if column in ("ocu500", "ocupinf", "p507", "p511a", "p521", "p521a", "estrato"):
+            values = labelled[column].map(lambda v: "" if not v.strip() else str(mapping[column][mapping["_key"](v)]))
+            assert (values == expected).all(), column
+        elif column != "dominio":
+            assert (labelled[column].str.strip() == expected).all(), column
+    # the warehouse's reader makes the same raw rows of both files
+    read = {name: read_survey_table(path, "survey_employment")[0] for name, path in (("coded", landing),
+                                                                                    ("labels", root))}
+    same = [frame[(frame["survey"] == "enaho") & (frame["wave"] == 2024)].reset_index(drop=True)
+            for frame in read.values()]
+    pd.testing.assert_frame_equal(same[0], same[1])
+    assert set(read["labels"].loc[read["labels"]["survey"] == "enaho", "wave"]) == {2023, 2024}
+    wave_2023 = read_text_csv(root / "survey/enaho/2023/enaho01a-2023-500.csv", "utf-8-sig")
+    assert set(wave_2023["aÑo"]) == {"2023"} and not wave_2023["conglome"].equals(labelled["conglome"])
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # registry
 
@@ -585,6 +756,10 @@ def test_truth_yaml_presets_and_analytic_income():
     planted = load_truth()
     for name in ("tiny", "demo", "national"):
         assert resolve_sizes(planted, name)["name"] == name
+        assert resolve_sizes(planted, name)["label_valued"] is False
+    assert resolve_sizes(planted, "tiny")["enaho_waves"] == resolve_sizes(planted, "demo")["enaho_waves"] == [YEAR]
+    assert resolve_sizes(planted, "national")["enaho_waves"] == [2020, 2021, 2022, 2023, 2024]
+    assert resolve_sizes(planted, 0.5)["enaho_waves"] == [YEAR]
     half = resolve_sizes(planted, 0.5)
     assert half["registry_people"] == planted["sizes"]["demo"]["registry_people"] // 2
     assert half["registry_months"] == planted["sizes"]["demo"]["registry_months"]
@@ -605,3 +780,9 @@ def test_command_line_writes_a_scaled_landing(tmp_path, capsys):
     written = json.loads((tmp_path / "cli/demo_truth.json").read_text(encoding="utf-8"))
     assert written["sizes"]["enaho_households"] == 200 and written["seed"] == 3
     assert (tmp_path / "cli/registry/migraciones/extract_2024-06.csv").is_file()
+    assert written["sizes"]["enaho_waves"] == [2024] and not written["sizes"]["label_valued"]
+    main(["--landing", str(tmp_path / "waves"), "--scale", "0.05", "--waves", "2022,2024", "--label-valued"])
+    assert (tmp_path / "waves/survey/enaho/2022/enaho01a-2022-500.csv").is_file()
+    assert "ocupado" in (tmp_path / "waves/survey/enaho/2024/enaho01a-2024-500.csv").read_text(encoding="utf-8-sig")
+    with pytest.raises(ValueError, match="survey year"):
+        generate_demo_landing(tmp_path / "no-year", scale=0.05, waves=[2023])
