@@ -22,7 +22,8 @@ EXPECTED_ASSET_KEYS = sorted([
     "intermediate/int_survey_persons_harmonized", "intermediate/int_registry_person_months",
     "intermediate/int_partner_5w_activities", "intermediate/int_partner_need",
     "marts/labor_gaps", "marts/integration_indicators", "marts/program_reach", "marts/registry_stock",
-    "estimates/survey_indicators", "marts/indicators",
+    "estimates/survey_indicators", "marts/indicators", "estimates/survey_occupations", "marts/occupations",
+    "reference/isco08_groups",
     "reference/departments", "published/analytics_db",
 ])
 

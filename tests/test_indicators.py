@@ -107,3 +107,21 @@ def test_adjusted_wage_gap_recovers_the_planted_explained_and_unexplained_parts(
         for row, key in ((gap, "gap"), (explained, "explained"), (unexplained, "unexplained")):
             truth = planted[sex][key]
             assert row.ci_low <= truth <= row.ci_high, (sex, key, row.estimate, row.se, truth)
+
+
+def test_occupations_show_where_migrants_work_and_what_they_earn(refreshed):
+    with duckdb.connect(str(refreshed.settings.published_db), read_only=True) as connection:
+        occupations = connection.execute("select * from occupations").df()
+    major = occupations[occupations.isco_level == "major"]
+    for group in ("migrant", "host"):
+        shares = major[major.population_group == group].employed_share.fillna(0)
+        assert shares.sum() == pytest.approx(1.0, abs=0.02), group  # suppressed groups are small
+    assert major.isco_label.notna().all()
+    pivot = major.pivot(index="isco_code", columns="population_group", values="employed_share")
+    planted = load_truth()["survey"]["occupation_major_groups"]
+    # migrants were planted into service/sales (5) far more than hosts (0.42 vs 0.22 among non-tertiary workers)
+    assert pivot.loc["5", "migrant"] > pivot.loc["5", "host"] + 0.1
+    assert planted["migrant"][5] > planted["host"][5]
+    shown = major[major.median_hourly_income_reliability != "suppressed"]
+    assert (shown.median_hourly_income_ci_low <= shown.median_hourly_income).all()
+    assert (shown.median_hourly_income <= shown.median_hourly_income_ci_high).all()

@@ -58,11 +58,7 @@ def generate_demo_landing(landing_dir: Path, scale: str | float = "demo", seed: 
     landing_dir = Path(landing_dir)
     landing_dir.mkdir(parents=True, exist_ok=True)
     truth = load_truth()
-    sizes = resolve_sizes(truth, scale)
-    if waves is not None:
-        sizes["enaho_waves"] = sorted({int(w) for w in waves})
-    if label_valued is not None:
-        sizes["label_valued"] = bool(label_valued)
+    sizes = _sizes(truth, scale, waves, label_valued)
     survey, survey_paths = generate_surveys(_enaho_streams(seed, sizes["enaho_waves"], truth["year"]),
                                             _stream(seed, "enahopv"), truth, sizes, landing_dir)
     registry, registry_paths = generate_registry(_stream(seed, "registry"), truth, sizes, landing_dir)
@@ -83,6 +79,40 @@ def generate_demo_landing(landing_dir: Path, scale: str | float = "demo", seed: 
     with atomic_path(landing_dir / TRUTH_JSON) as tmp:
         tmp.write_text(json.dumps(realized, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
     return json.loads((landing_dir / TRUTH_JSON).read_text(encoding="utf-8"))  # exactly the file's content
+
+
+def generate_survey_landing(landing_dir: Path, scale: str | float = "demo", seed: int = 2024, *,
+                            waves: list[int] | None = None, label_valued: bool | None = None,
+                            enaho_households: int | None = None, enahopv_households: int | None = None) -> dict:
+    """Write only the survey family (ENAHO waves and ENAHOPV) under `landing_dir`; return its realized truth.
+
+    Same arguments and random streams as `generate_demo_landing`, so for the same seed, scale and options the
+    survey files are byte-identical to the ones it writes; no registry, UNHCR or partner file and no
+    demo_truth.json are written. `enaho_households` / `enahopv_households` override the preset's sizes. Returns
+    {"seed", "sizes", "files", "survey"} (the survey part of demo_truth.json).
+    """
+    landing_dir = Path(landing_dir)
+    landing_dir.mkdir(parents=True, exist_ok=True)
+    truth = load_truth()
+    sizes = _sizes(truth, scale, waves, label_valued)
+    if enaho_households is not None:
+        sizes["enaho_households"] = int(enaho_households)
+    if enahopv_households is not None:
+        sizes["enahopv_households"] = int(enahopv_households)
+    survey, paths = generate_surveys(_enaho_streams(seed, sizes["enaho_waves"], truth["year"]),
+                                     _stream(seed, "enahopv"), truth, sizes, landing_dir)
+    realized = {"seed": seed, "sizes": sizes, "files": _relative(paths, landing_dir),
+                "survey": {"planted": truth["survey"], "derived": derived_expectations(truth), **survey}}
+    return json.loads(json.dumps(realized, ensure_ascii=False, default=_json_default))  # plain JSON types
+
+
+def _sizes(truth: dict, scale: str | float, waves: list[int] | None, label_valued: bool | None) -> dict:
+    sizes = resolve_sizes(truth, scale)
+    if waves is not None:
+        sizes["enaho_waves"] = sorted({int(w) for w in waves})
+    if label_valued is not None:
+        sizes["label_valued"] = bool(label_valued)
+    return sizes
 
 
 def _json_default(value):

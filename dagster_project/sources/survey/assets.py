@@ -32,27 +32,41 @@ def survey_raw_assets():
     return [build_raw_asset(spec) for spec in SURVEY_TABLES]
 
 
-@dg.asset(
-    key=["estimates", "survey_indicators"],
-    deps=[dg.AssetKey(["intermediate", "int_survey_persons_harmonized"])],
-    group_name="estimates_survey",
-    owners=OWNERS["survey"],
-    kinds={"pandas", "duckdb"},
-    pool=DUCKDB_POOL,
-    tags={"family": "survey", "layer": "estimates"},
-    description="Design-based estimates of every survey indicator (indicators.yaml) by population group × sex × "
-    "region × age group: Taylor-linearized SEs over strata and PSUs, 95% CI, CV, n and INEI's reliability rule.",
-)
-def survey_indicator_estimates(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from dagster_project.sources.survey.indicators import compute_survey_indicators
+def _estimates_asset(table: str, compute_path: str, description: str) -> dg.AssetsDefinition:
+    """A Python estimation step: read the harmonized persons, estimate with the survey designs, write estimates.<table>."""
 
-    persons = warehouse.read_table("intermediate", "int_survey_persons_harmonized")
-    indicators = compute_survey_indicators(persons)
-    rows = warehouse.replace_table("estimates", "survey_indicators", indicators)
-    reliability = indicators["reliability"].value_counts().to_dict()
-    context.log.info(f"estimates.survey_indicators: {rows} cells {reliability}")
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": rows,
-        "indicators": dg.MetadataValue.json(sorted(indicators["indicator_id"].unique().tolist())),
-        "reliability": dg.MetadataValue.json({k: int(v) for k, v in reliability.items()}),
-    })
+    @dg.asset(
+        key=["estimates", table],
+        deps=[dg.AssetKey(["intermediate", "int_survey_persons_harmonized"])],
+        group_name="estimates_survey",
+        owners=OWNERS["survey"],
+        kinds={"pandas", "duckdb"},
+        pool=DUCKDB_POOL,
+        tags={"family": "survey", "layer": "estimates"},
+        description=description,
+    )
+    def _estimates(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        import importlib
+
+        module_name, function_name = compute_path.rsplit(".", 1)
+        compute = getattr(importlib.import_module(module_name), function_name)  # heavy imports only when run
+        estimates = compute(warehouse.read_table("intermediate", "int_survey_persons_harmonized"))
+        rows = warehouse.replace_table("estimates", table, estimates)
+        reliability = {k: int(v) for k, v in estimates["reliability"].value_counts().items()}
+        context.log.info(f"estimates.{table}: {rows} rows {reliability}")
+        return dg.MaterializeResult(metadata={"dagster/row_count": rows, "reliability": dg.MetadataValue.json(reliability)})
+
+    return _estimates
+
+
+survey_indicator_estimates = _estimates_asset(
+    "survey_indicators", "dagster_project.sources.survey.indicators.compute_survey_indicators",
+    "Design-based estimates of every survey indicator (indicators.yaml) by population group × sex × region × age "
+    "group: Taylor-linearized SEs over strata and PSUs, 95% CI, CV, n and INEI's reliability rule; the adjusted "
+    "(Oaxaca–Blinder) wage gap with bootstrap SEs.",
+)
+survey_occupation_estimates = _estimates_asset(
+    "survey_occupations", "dagster_project.sources.survey.occupations.compute_occupations",
+    "Per ISCO-08 major and sub-major group: share of each population group's employed working in it and their "
+    "median hourly income, with design-based SEs.",
+)

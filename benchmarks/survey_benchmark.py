@@ -1,0 +1,297 @@
+"""Time harmonization plus all survey estimates at national scale (5 ENAHO-size waves); not a test.
+
+    .venv/bin/python benchmarks/survey_benchmark.py                        # national, in a new temp folder
+    .venv/bin/python benchmarks/survey_benchmark.py --root /tmp/survey-national   # reuse generated files there
+    .venv/bin/python benchmarks/survey_benchmark.py --scale tiny --root /tmp/survey-tiny   # quick smoke run
+
+Three timed steps, in one process:
+
+1. Generate the survey files only (no registry or partner files): ENAHO waves 2020–2024 (~110,000 persons each at
+   `--scale national`) and ENAHOPV 2024 (~11,000 persons), under <root>/landing. Reused when <root> already holds
+   files generated with the same scale, seed and waves (<root>/survey_landing.json says which).
+2. The Dagster refresh restricted to the survey path, in a fresh warehouse <root>/warehouse.duckdb: the raw survey
+   tables, every dbt model they feed up to intermediate.int_survey_persons_harmonized (seeds included), the marts
+   that depend only on survey data, `estimates/survey_indicators` and the dbt `indicators` model, with the asset
+   checks of those assets (GX suites, dbt tests). Nothing is published. Durations per step come from Dagster's
+   STEP_SUCCESS events.
+3. `compute_survey_indicators` alone on the harmonized persons read from the warehouse: the cost of the
+   design-based estimation apart from ingest and dbt, with its row count and reliability counts.
+
+Memory: "peak RSS" is the brief's measure, max(ru_maxrss of this process, of its children) — cumulative since start.
+dbt runs as a subprocess started from this (large) process, so the children figure can include this process's
+size at the time dbt started; each step therefore also reports this process's own peak during the step (VmHWM,
+reset before the step) and the largest resident size sampled from any descendant process (dbt) during the step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import re
+import resource
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import dagster as dg  # noqa: E402
+
+from dagster_project.__main__ import failure_report  # noqa: E402
+from dagster_project.definitions import FULL_REFRESH_JOB, build_definitions  # noqa: E402
+from dagster_project.demo.generator import generate_survey_landing  # noqa: E402
+from dagster_project.pseudonymize import ensure_key_file  # noqa: E402
+from dagster_project.resources import WarehouseResource  # noqa: E402
+from dagster_project.settings import Settings  # noqa: E402
+from dagster_project.sources.survey.assets import SURVEY_TABLES  # noqa: E402
+
+HARMONIZED = dg.AssetKey(["intermediate", "int_survey_persons_harmonized"])
+REPORTED_TABLES = [*(("raw", t.name) for t in SURVEY_TABLES), ("intermediate", "int_survey_persons_harmonized"),
+                   ("estimates", "survey_indicators")]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# memory
+
+def _mib_from_status(pid: int | str, field: str) -> float:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    match = re.search(rf"^{field}:\s+(\d+) kB", text, re.MULTILINE)
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
+def peak_rss_mib() -> float:
+    """The brief's figure: max ru_maxrss of this process and of its waited-for children (Linux: KiB)."""
+    return max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
+
+
+def _descendants(root_pid: int) -> list[int]:
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])  # field 4: ppid
+    found, frontier = [], [root_pid]
+    while frontier:
+        children = [pid for pid, ppid in parents.items() if ppid in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+class StepMemory:
+    """This process's peak during a block (VmHWM, reset at the start) and the largest descendant RSS sampled."""
+
+    def __init__(self, interval: float = 0.2):
+        self.interval = interval
+        self.own_mib = 0.0
+        self.child_mib = 0.0
+        self._stop = threading.Event()
+
+    def __enter__(self) -> "StepMemory":
+        try:
+            Path("/proc/self/clear_refs").write_text("5")  # reset the high-water mark (Linux >= 4.0)
+        except OSError:
+            pass
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            for pid in _descendants(os.getpid()):
+                self.child_mib = max(self.child_mib, _mib_from_status(pid, "VmRSS"))
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.own_mib = _mib_from_status("self", "VmHWM")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the three steps
+
+def benchmark_settings(root: Path) -> Settings:
+    return dataclasses.replace(
+        Settings.from_env(), landing_dir=root / "landing", warehouse_db=root / "warehouse.duckdb",
+        published_db=root / "published" / "analytics.duckdb", data_docs_dir=root / "data_docs",
+        reports_dir=root / "reports", pseudonym_key_file=root / "pseudonym.key",
+    )
+
+
+def generate_or_reuse(root: Path, landing: Path, scale: str, seed: int, waves: list[int]) -> tuple[dict, bool]:
+    """The survey landing files for (scale, seed, waves): reused if already generated so, else written anew."""
+    marker = root / "survey_landing.json"
+    wanted = {"scale": scale, "seed": seed, "waves": waves}
+    if marker.exists():
+        realized = json.loads(marker.read_text(encoding="utf-8"))
+        if realized.get("request") == wanted and all((landing / f).exists() for f in realized["files"]):
+            return realized, True
+    if landing.exists():
+        shutil.rmtree(landing)
+    realized = generate_survey_landing(landing, scale=scale, seed=seed, waves=waves)
+    realized["request"] = wanted
+    marker.write_text(json.dumps(realized, ensure_ascii=False, indent=1), encoding="utf-8")
+    return realized, False
+
+
+def survey_selection(definitions: dg.Definitions) -> list[dg.AssetKey]:
+    """Raw survey tables, what they feed, and what int_survey_persons_harmonized needs (seeds), keeping only assets
+    whose raw inputs are all survey tables (so the publish asset and any mixed-source mart drop out)."""
+    graph = definitions.resolve_asset_graph()
+    raw_survey = {dg.AssetKey(["raw", t.name]) for t in SURVEY_TABLES}
+    candidates = (dg.AssetSelection.assets(*raw_survey).downstream()
+                  | dg.AssetSelection.assets(HARMONIZED).upstream()).resolve(graph)
+
+    def raw_inputs(key: dg.AssetKey) -> set[dg.AssetKey]:
+        upstream = dg.AssetSelection.assets(key).upstream().resolve(graph)
+        return {k for k in upstream if k.path[0] == "raw"}
+
+    return sorted((k for k in candidates if raw_inputs(k) <= raw_survey), key=lambda k: k.to_user_string())
+
+
+def step_kind(step_key: str) -> str:
+    if "_gx_" in step_key:
+        return "GX checks"
+    if step_key.startswith("raw__"):
+        return "raw loads (read + harmonize)"
+    if step_key.startswith("estimates__"):
+        return "estimates (Python)"
+    if step_key.startswith("dbt_models_after_estimation"):
+        return "dbt after estimates (indicators)"
+    if step_key.startswith("dbt_models"):
+        return "dbt build (staging → marts)"
+    return step_key
+
+
+def step_seconds(result) -> dict[str, float]:
+    seconds = {}
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.STEP_SUCCESS:
+            seconds[event.step_key] = event.event_specific_data.duration_ms / 1000
+    return seconds
+
+
+def table_rows(warehouse_db: Path) -> dict[str, int | None]:
+    import duckdb
+
+    rows = {}
+    with duckdb.connect(str(warehouse_db), read_only=True) as connection:
+        names = {f"{s}.{t}" for s, t in connection.execute(
+            "select table_schema, table_name from information_schema.tables").fetchall()}
+        marts = sorted(n for n in names if n.startswith("marts."))
+        for name in [f"{s}.{t}" for s, t in REPORTED_TABLES] + marts:
+            rows[name] = connection.execute(f"select count(*) from {name}").fetchone()[0] if name in names else None
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", type=Path, default=None, help="scratch folder (default: a new temporary one)")
+    parser.add_argument("--scale", default="national", help="generator preset or multiplier (default: national)")
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--waves", default="2020,2021,2022,2023,2024", help="ENAHO waves (comma-separated)")
+    args = parser.parse_args()
+    root = (args.root or Path(tempfile.mkdtemp(prefix="survey-benchmark-"))).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    waves = sorted(int(w) for w in args.waves.split(",") if w.strip())
+    settings = benchmark_settings(root)
+    ensure_key_file(settings.pseudonym_key_file)
+    timings: list[tuple[str, float, StepMemory, float]] = []  # (step, seconds, memory, cumulative peak)
+
+    # 1. survey files only
+    with StepMemory() as memory:
+        start = time.perf_counter()
+        realized, reused = generate_or_reuse(root, settings.landing_dir, args.scale, args.seed, waves)
+        seconds = time.perf_counter() - start
+    timings.append(("1 generate survey files" + (" (reused)" if reused else ""), seconds, memory, peak_rss_mib()))
+    sizes = realized["survey"].get("enaho_waves") or {str(waves[-1]): realized["survey"]["enaho"]}
+    landing_mib = sum(p.stat().st_size for p in settings.landing_dir.rglob("*") if p.is_file()) / 2**20
+
+    # 2. the Dagster refresh of the survey path, in a fresh warehouse
+    settings.warehouse_db.unlink(missing_ok=True)
+    definitions = build_definitions(settings)
+    selection = survey_selection(definitions)
+    job = definitions.resolve_job_def(FULL_REFRESH_JOB)
+    with StepMemory() as memory:
+        start = time.perf_counter()
+        result = job.execute_in_process(
+            asset_selection=selection, instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+        seconds = time.perf_counter() - start
+    timings.append(("2 Dagster refresh, survey path", seconds, memory, peak_rss_mib()))
+    per_step = step_seconds(result)
+    checks = [e.event_specific_data for e in result.all_events
+              if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
+
+    # 3. the estimation alone, on the harmonized persons the refresh built
+    from dagster_project.sources.survey.indicators import compute_survey_indicators
+
+    indicators = None
+    materialized = {event.asset_key for event in result.get_asset_materialization_events()}
+    if HARMONIZED in materialized:
+        warehouse = WarehouseResource(path=str(settings.warehouse_db))
+        with StepMemory() as memory:
+            start = time.perf_counter()
+            persons = warehouse.read_table("intermediate", "int_survey_persons_harmonized")
+            read_seconds = time.perf_counter() - start
+            indicators = compute_survey_indicators(persons)
+            seconds = time.perf_counter() - start
+        timings.append((f"3 compute_survey_indicators (read {read_seconds:.1f} s + estimate)", seconds, memory,
+                        peak_rss_mib()))
+
+    # report
+    print(f"\nsurvey benchmark, scale {args.scale}, seed {args.seed}, in {root}")
+    print(f"  landing: {len(realized['files'])} files, {landing_mib:.0f} MiB; ENAHO persons per wave: "
+          + ", ".join(f"{w}: {s['persons']:,}" for w, s in sorted(sizes.items()))
+          + f"; ENAHOPV {realized['survey']['enahopv']['persons']:,} persons")
+    print(f"\n  {'step':<58}{'seconds':>9}{'own peak':>10}{'child peak':>11}{'peak RSS':>10}")
+    print(f"  {'':<58}{'':>9}{'MiB':>10}{'MiB':>11}{'MiB':>10}")
+    for name, seconds, memory, cumulative in timings:
+        print(f"  {name:<58}{seconds:9.1f}{memory.own_mib:10.0f}{memory.child_mib:11.0f}{cumulative:10.0f}")
+    print("  (own peak: this process during the step; child peak: largest sampled dbt process; peak RSS: the "
+          "brief's max(ru_maxrss SELF, CHILDREN) since start)")
+
+    print(f"\n  refresh steps (STEP_SUCCESS durations), success: {result.success}, {len(selection)} assets selected")
+    kinds = defaultdict(float)
+    for key, seconds in per_step.items():
+        kinds[step_kind(key)] += seconds
+    for kind, seconds in sorted(kinds.items(), key=lambda item: -item[1]):
+        print(f"    {kind:<44}{seconds:9.1f} s")
+    print("    by step:")
+    for key, seconds in sorted(per_step.items(), key=lambda item: -item[1]):
+        print(f"      {key:<60}{seconds:9.1f} s")
+    failed_checks = [c for c in checks if not c.passed]
+    print(f"    asset checks evaluated: {len(checks)}, failed: {len(failed_checks)}")
+    if not result.success:
+        for line in failure_report(result):
+            print(f"    FAILED: {line}")
+
+    if settings.warehouse_db.exists():
+        print("\n  warehouse rows" + f" ({settings.warehouse_db.stat().st_size / 2**20:.0f} MiB file)")
+        for name, rows in table_rows(settings.warehouse_db).items():
+            print(f"    {name:<50}{'missing' if rows is None else f'{rows:>12,}'}")
+    if indicators is not None:
+        reliability = indicators["reliability"].value_counts().to_dict()
+        print(f"\n  compute_survey_indicators: {len(indicators):,} indicator rows, "
+              f"{indicators['indicator_id'].nunique()} indicators, periods "
+              f"{', '.join(sorted(indicators['period'].unique()))}")
+        print("    reliability: " + ", ".join(f"{k} {v:,}" for k, v in sorted(reliability.items())))
+    return 0 if result.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
