@@ -18,7 +18,7 @@ from dagster_project.sources.partners.assets import partner_raw_assets
 from dagster_project.sources.raw_assets import LandingZoneResource
 from dagster_project.sources.registry.assets import registry_raw_assets
 from dagster_project.sources.survey.assets import (
-    survey_indicator_estimates, survey_occupation_estimates, survey_raw_assets,
+    survey_indicator_definitions, survey_indicator_estimates, survey_occupation_estimates, survey_raw_assets,
 )
 from dagster_project.transform.assets import warehouse_dbt_models, warehouse_dbt_models_after_estimation
 from dagster_project.transform.project import dbt_executable, dbt_project
@@ -60,6 +60,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
     return dg.Definitions(
         assets=[*raw_assets, warehouse_dbt_models, survey_indicator_estimates, survey_occupation_estimates,
+                survey_indicator_definitions,
                 warehouse_dbt_models_after_estimation,
                 publish_asset],
         asset_checks=checks,

@@ -23,7 +23,7 @@ EXPECTED_ASSET_KEYS = sorted([
     "intermediate/int_partner_5w_activities", "intermediate/int_partner_need",
     "marts/labor_gaps", "marts/integration_indicators", "marts/program_reach", "marts/registry_stock",
     "estimates/survey_indicators", "marts/indicators", "estimates/survey_occupations", "marts/occupations",
-    "reference/isco08_groups",
+    "reference/isco08_groups", "estimates/indicator_definitions", "marts/indicator_definitions",
     "reference/departments", "published/analytics_db",
 ])
 

@@ -125,3 +125,14 @@ def test_occupations_show_where_migrants_work_and_what_they_earn(refreshed):
     shown = major[major.median_hourly_income_reliability != "suppressed"]
     assert (shown.median_hourly_income_ci_low <= shown.median_hourly_income).all()
     assert (shown.median_hourly_income <= shown.median_hourly_income_ci_high).all()
+
+
+def test_every_published_indicator_has_its_definition_in_the_database(refreshed):
+    with duckdb.connect(str(refreshed.settings.published_db), read_only=True) as connection:
+        missing = connection.execute(
+            "select distinct indicator_id from indicators "
+            "where indicator_id not in (select indicator_id from indicator_definitions)").fetchall()
+        universe = connection.execute(
+            "select universe from indicator_definitions where indicator_id = 'contract_rate'").fetchone()[0]
+    assert missing == []
+    assert "dependent_worker" in universe

@@ -21,7 +21,7 @@ SUITE_NAMES = [
     "raw__unhcr_asylum_decisions", "raw__partner_5w_activities", "raw__partner_need", "raw__partner_indicators",
     "raw__partner_organizations", "raw__partner_beneficiaries", "marts__labor_gaps",
     "marts__integration_indicators", "marts__program_reach", "marts__registry_stock", "marts__indicators",
-    "marts__occupations",
+    "marts__occupations", "marts__indicator_definitions",
 ]
 INDEX = ["source_file", "source_sheet", "source_row"]
 MEMBERS_FILE = "survey/enahopv/2024/Enahopv01-2024-200.csv"

@@ -70,3 +70,19 @@ survey_occupation_estimates = _estimates_asset(
     "Per ISCO-08 major and sub-major group: share of each population group's employed working in it and their "
     "median hourly income, with design-based SEs.",
 )
+
+
+@dg.asset(
+    key=["estimates", "indicator_definitions"],
+    group_name="estimates_survey",
+    owners=OWNERS["survey"],
+    kinds={"pandas", "duckdb"},
+    pool=DUCKDB_POOL,
+    tags={"family": "survey", "layer": "estimates"},
+    description="The definition of every survey indicator (indicators.yaml): universe, numerator, weight, estimator.",
+)
+def survey_indicator_definitions(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from dagster_project.sources.survey.indicators import indicator_definitions
+
+    rows = warehouse.replace_table("estimates", "indicator_definitions", indicator_definitions())
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows})

@@ -55,6 +55,28 @@ def load_spec(path: Path = SPEC_FILE) -> dict:
     return spec
 
 
+def indicator_definitions(spec: dict | None = None) -> pd.DataFrame:
+    """One row per published survey indicator: what it measures, over whom, from which variables (indicators.yaml)."""
+    spec = spec or load_spec()
+    rows = [{"indicator_id": i.id, "domain": i.domain, "unit": i.unit, "definition": i.description,
+             "universe": i.universe, "numerator": i.numerator or f"median of {i.value}", "weight": i.weight,
+             "estimator": "weighted ratio, Taylor-linearized SE" if i.kind == "ratio" else "weighted median, Woodruff SE"}
+            for i in spec["indicators"]]
+    rows += [{"indicator_id": g["id"], "domain": "labor", "unit": "relative_gap", "definition": g["description"],
+              "universe": f"cells of {g['of']}", "numerator": f"1 − {g['a']} / {g['b']} {g['of']}", "weight": "",
+              "estimator": "delta method" + (" (independent samples)" if g["compare"] == "population_group"
+                                             else " (one design, covariance included)")}
+             for g in spec["gaps"]]
+    for part, indicator_id in DECOMPOSITION_PARTS.items():
+        rows.append({"indicator_id": indicator_id, "domain": "labor", "unit": "log_points",
+                     "definition": f"Oaxaca–Blinder decomposition of the host − migrant gap in mean log hourly income: "
+                                   f"the {part} part" + (" (= explained + unexplained)" if part == "gap" else ""),
+                     "universe": "employed 14+ with hourly income, host (ENAHO) and migrant (ENAHOPV/ENPOVE)",
+                     "numerator": "covariates: education, age, age², log hours, region, sector (and sex when pooled)",
+                     "weight": "weight_employment", "estimator": "host wage structure as reference; stratified PSU bootstrap SE"})
+    return pd.DataFrame(rows)
+
+
 def prepare_persons(persons: pd.DataFrame, age_groups: dict[str, list[int]]) -> pd.DataFrame:
     """The cell columns, 'has answer' flags and design ids the expressions in indicators.yaml refer to."""
     data = persons.copy()

@@ -1,0 +1,13 @@
+-- What every indicator in `indicators` measures, over whom and from which variables: published next to the numbers
+-- so an analyst never has to look for the definition elsewhere.
+
+select
+    {{ dbt.safe_cast('indicator_id', dbt.type_string()) }} as indicator_id,
+    {{ dbt.safe_cast('domain', dbt.type_string()) }} as domain,
+    {{ dbt.safe_cast('unit', dbt.type_string()) }} as unit,
+    {{ dbt.safe_cast('definition', dbt.type_string()) }} as definition,
+    {{ dbt.safe_cast('universe', dbt.type_string()) }} as universe,
+    {{ dbt.safe_cast('numerator', dbt.type_string()) }} as numerator,
+    {{ dbt.safe_cast('weight', dbt.type_string()) }} as weight,
+    {{ dbt.safe_cast('estimator', dbt.type_string()) }} as estimator
+from {{ source('estimates', 'indicator_definitions') }}
