@@ -10,9 +10,9 @@ Three timed steps, in one process:
    `--scale national`) and ENAHOPV 2024 (~11,000 persons), under <root>/landing. Reused when <root> already holds
    files generated with the same scale, seed and waves (<root>/survey_landing.json says which).
 2. The Dagster refresh restricted to the survey path, in a fresh warehouse <root>/warehouse.duckdb: the raw survey
-   tables, every dbt model they feed up to intermediate.int_survey_persons_harmonized (seeds included), the marts
-   that depend only on survey data, `estimates/survey_indicators` and the dbt `indicators` model, with the asset
-   checks of those assets (GX suites, dbt tests). Nothing is published. Durations per step come from Dagster's
+   tables, every dbt model they feed up to intermediate.int_survey_persons_harmonized, the seeds these need, the
+   marts that depend only on survey data, `estimates/survey_indicators` and the dbt `indicators` model, with the
+   asset checks of those assets (GX suites, dbt tests). Nothing is published. Durations per step come from Dagster's
    STEP_SUCCESS events.
 3. `compute_survey_indicators` alone on the harmonized persons read from the warehouse: the cost of the
    design-based estimation apart from ingest and dbt, with its row count and reliability counts.
@@ -152,12 +152,11 @@ def generate_or_reuse(root: Path, landing: Path, scale: str, seed: int, waves: l
 
 
 def survey_selection(definitions: dg.Definitions) -> list[dg.AssetKey]:
-    """Raw survey tables, what they feed, and what int_survey_persons_harmonized needs (seeds), keeping only assets
-    whose raw inputs are all survey tables (so the publish asset and any mixed-source mart drop out)."""
+    """Raw survey tables, everything they feed and everything those need (seeds), keeping only assets whose raw
+    inputs are all survey tables (so the publish asset and any mart that also reads other families drop out)."""
     graph = definitions.resolve_asset_graph()
     raw_survey = {dg.AssetKey(["raw", t.name]) for t in SURVEY_TABLES}
-    candidates = (dg.AssetSelection.assets(*raw_survey).downstream()
-                  | dg.AssetSelection.assets(HARMONIZED).upstream()).resolve(graph)
+    candidates = dg.AssetSelection.assets(*raw_survey).downstream().upstream().resolve(graph)
 
     def raw_inputs(key: dg.AssetKey) -> set[dg.AssetKey]:
         upstream = dg.AssetSelection.assets(key).upstream().resolve(graph)
@@ -279,7 +278,7 @@ def main() -> int:
         print(f"    {kind:<44}{seconds:9.1f} s")
     print("    by step:")
     for key, seconds in sorted(per_step.items(), key=lambda item: -item[1]):
-        print(f"      {key:<60}{seconds:9.1f} s")
+        print(f"      {key:<66}{seconds:9.1f} s")
     failed_checks = [c for c in checks if not c.passed]
     print(f"    asset checks evaluated: {len(checks)}, failed: {len(failed_checks)}")
     if not result.success:
