@@ -73,9 +73,9 @@ def _mib_from_status(pid: int | str, field: str) -> float:
     return int(match.group(1)) / 1024 if match else 0.0
 
 
-def peak_rss_mib() -> float:
-    """The brief's figure: max ru_maxrss of this process and of its waited-for children (Linux: KiB)."""
-    return max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
+def maxrss_mib() -> tuple[float, float]:
+    """The brief's figures: ru_maxrss of this process and of its waited-for children, since start (Linux: KiB)."""
+    return tuple(resource.getrusage(who).ru_maxrss / 1024 for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
 
 
 def _descendants(root_pid: int) -> list[int]:
@@ -96,12 +96,12 @@ def _descendants(root_pid: int) -> list[int]:
 
 
 class StepMemory:
-    """This process's peak during a block (VmHWM, reset at the start) and the largest descendant RSS sampled."""
+    """Memory during a block: this process's resident size at the start and its peak (VmHWM, reset at the start),
+    and samples every `interval` s of (time, own RSS, largest descendant RSS) to attribute peaks to Dagster steps."""
 
     def __init__(self, interval: float = 0.2):
         self.interval = interval
-        self.own_mib = 0.0
-        self.child_mib = 0.0
+        self.samples: list[tuple[float, float, float]] = []
         self._stop = threading.Event()
 
     def __enter__(self) -> "StepMemory":
@@ -109,19 +109,25 @@ class StepMemory:
             Path("/proc/self/clear_refs").write_text("5")  # reset the high-water mark (Linux >= 4.0)
         except OSError:
             pass
+        self.start_mib = _mib_from_status("self", "VmRSS")
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         return self
 
     def _sample(self) -> None:
         while not self._stop.wait(self.interval):
-            for pid in _descendants(os.getpid()):
-                self.child_mib = max(self.child_mib, _mib_from_status(pid, "VmRSS"))
+            children = [_mib_from_status(pid, "VmRSS") for pid in _descendants(os.getpid())]
+            self.samples.append((time.time(), _mib_from_status("self", "VmRSS"), max(children, default=0.0)))
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
         self.own_mib = _mib_from_status("self", "VmHWM")
+        self.child_mib = max((child for _, _, child in self.samples), default=0.0)
+
+    def peaks_between(self, start: float, end: float) -> tuple[float, float]:
+        inside = [(own, child) for t, own, child in self.samples if start <= t <= end]
+        return max((o for o, _ in inside), default=0.0), max((c for _, c in inside), default=0.0)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -179,12 +185,19 @@ def step_kind(step_key: str) -> str:
     return step_key
 
 
-def step_seconds(result) -> dict[str, float]:
-    seconds = {}
-    for event in result.all_events:
-        if event.event_type == dg.DagsterEventType.STEP_SUCCESS:
-            seconds[event.step_key] = event.event_specific_data.duration_ms / 1000
-    return seconds
+def step_figures(result, instance: dg.DagsterInstance, memory: StepMemory) -> dict[str, tuple[float, float, float]]:
+    """step key → (seconds from STEP_SUCCESS, sampled peak RSS of this process, of a dbt subprocess) during it."""
+    started, figures = {}, {}
+    for entry in instance.all_logs(result.run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            started[event.step_key] = entry.timestamp
+        elif event.event_type == dg.DagsterEventType.STEP_SUCCESS:
+            own, child = memory.peaks_between(started.get(event.step_key, 0.0), entry.timestamp)
+            figures[event.step_key] = (event.event_specific_data.duration_ms / 1000, own, child)
+    return figures
 
 
 def table_rows(warehouse_db: Path) -> dict[str, int | None]:
@@ -214,14 +227,14 @@ def main() -> int:
     waves = sorted(int(w) for w in args.waves.split(",") if w.strip())
     settings = benchmark_settings(root)
     ensure_key_file(settings.pseudonym_key_file)
-    timings: list[tuple[str, float, StepMemory, float]] = []  # (step, seconds, memory, cumulative peak)
+    timings: list[tuple[str, float, StepMemory, tuple[float, float]]] = []  # (step, seconds, memory, maxrss)
 
     # 1. survey files only
     with StepMemory() as memory:
         start = time.perf_counter()
         realized, reused = generate_or_reuse(root, settings.landing_dir, args.scale, args.seed, waves)
         seconds = time.perf_counter() - start
-    timings.append(("1 generate survey files" + (" (reused)" if reused else ""), seconds, memory, peak_rss_mib()))
+    timings.append(("1 generate survey files" + (" (reused)" if reused else ""), seconds, memory, maxrss_mib()))
     sizes = realized["survey"].get("enaho_waves") or {str(waves[-1]): realized["survey"]["enaho"]}
     landing_mib = sum(p.stat().st_size for p in settings.landing_dir.rglob("*") if p.is_file()) / 2**20
 
@@ -231,14 +244,15 @@ def main() -> int:
     definitions = build_definitions(settings)
     selection = survey_selection(definitions)
     job = definitions.resolve_job_def(FULL_REFRESH_JOB)
+    instance = dg.DagsterInstance.ephemeral()
     with StepMemory() as memory:
         start = time.perf_counter()
         result = job.execute_in_process(
-            asset_selection=selection, instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
+            asset_selection=selection, instance=instance, raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
         seconds = time.perf_counter() - start
-    timings.append(("2 Dagster refresh, survey path", seconds, memory, peak_rss_mib()))
-    per_step = step_seconds(result)
+    timings.append(("2 Dagster refresh, survey path", seconds, memory, maxrss_mib()))
+    per_step = step_figures(result, instance, memory)
     checks = [e.event_specific_data for e in result.all_events
               if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
 
@@ -256,29 +270,31 @@ def main() -> int:
             indicators = compute_survey_indicators(persons)
             seconds = time.perf_counter() - start
         timings.append((f"3 compute_survey_indicators (read {read_seconds:.1f} s + estimate)", seconds, memory,
-                        peak_rss_mib()))
+                        maxrss_mib()))
 
     # report
     print(f"\nsurvey benchmark, scale {args.scale}, seed {args.seed}, in {root}")
     print(f"  landing: {len(realized['files'])} files, {landing_mib:.0f} MiB; ENAHO persons per wave: "
           + ", ".join(f"{w}: {s['persons']:,}" for w, s in sorted(sizes.items()))
           + f"; ENAHOPV {realized['survey']['enahopv']['persons']:,} persons")
-    print(f"\n  {'step':<58}{'seconds':>9}{'own peak':>10}{'child peak':>11}{'peak RSS':>10}")
-    print(f"  {'':<58}{'':>9}{'MiB':>10}{'MiB':>11}{'MiB':>10}")
-    for name, seconds, memory, cumulative in timings:
-        print(f"  {name:<58}{seconds:9.1f}{memory.own_mib:10.0f}{memory.child_mib:11.0f}{cumulative:10.0f}")
-    print("  (own peak: this process during the step; child peak: largest sampled dbt process; peak RSS: the "
-          "brief's max(ru_maxrss SELF, CHILDREN) since start)")
+    print(f"\n  {'step':<56}{'seconds':>8}{'RSS at':>8}{'own':>7}{'dbt':>7}   {'ru_maxrss MiB':>13}")
+    print(f"  {'':<56}{'':>8}{'start':>8}{'peak':>7}{'peak':>7}   {'SELF / CHILD':>13}")
+    for name, seconds, memory, (own_max, child_max) in timings:
+        print(f"  {name:<56}{seconds:8.1f}{memory.start_mib:8.0f}{memory.own_mib:7.0f}{memory.child_mib:7.0f}"
+              f"   {own_max:6.0f} / {child_max:<6.0f}")
+    print("  MiB. RSS at start, own peak: this process (VmHWM reset at the step's start); dbt peak: largest sampled\n"
+          "  subprocess; ru_maxrss: since start (CHILDREN counts this process's size when dbt was started).")
 
-    print(f"\n  refresh steps (STEP_SUCCESS durations), success: {result.success}, {len(selection)} assets selected")
+    print(f"\n  refresh: success {result.success}, {len(selection)} assets selected; STEP_SUCCESS durations,"
+          " sampled peak RSS during each step")
     kinds = defaultdict(float)
-    for key, seconds in per_step.items():
+    for key, (seconds, _, _) in per_step.items():
         kinds[step_kind(key)] += seconds
     for kind, seconds in sorted(kinds.items(), key=lambda item: -item[1]):
         print(f"    {kind:<44}{seconds:9.1f} s")
-    print("    by step:")
-    for key, seconds in sorted(per_step.items(), key=lambda item: -item[1]):
-        print(f"      {key:<66}{seconds:9.1f} s")
+    print(f"    {'by step':<66}{'seconds':>9}{'own MiB':>9}{'dbt MiB':>9}")
+    for key, (seconds, own, child) in sorted(per_step.items(), key=lambda item: -item[1][0]):
+        print(f"      {key:<64}{seconds:9.1f}{own:9.0f}{child:9.0f}")
     failed_checks = [c for c in checks if not c.passed]
     print(f"    asset checks evaluated: {len(checks)}, failed: {len(failed_checks)}")
     if not result.success:

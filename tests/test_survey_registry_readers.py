@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from dagster_project.pseudonymize import Pseudonymizer
@@ -23,6 +24,8 @@ def test_real_enahopv_2024_members_give_inei_published_share_of_women(real_data)
     venezuelans = frame[frame.p209a == 2]
     assert len(venezuelans) == 9_530
     assert venezuelans.weight.sum() == pytest.approx(997_614, abs=1)
+    assert (frame.population_group == "migrant").sum() == 9_530  # the crosswalk's rule: migrant when P209A == 2
+    assert frame.population_group[frame.p209a != 2].isna().all()
     women = venezuelans.weight[venezuelans.p207 == 2].sum() / venezuelans.weight.sum()
     assert women == pytest.approx(0.52, abs=0.01)  # INEI ENAHOPV 2024: 52% of the Venezuelan population are women
     assert frame.conglome.str.len().eq(6).all() and frame.codperso.str.len().eq(2).all()  # leading zeros kept
@@ -121,3 +124,16 @@ def test_an_optional_weight_may_be_missing_but_a_required_variable_may_not(tmp_p
     (folder / "enaho01a-2024-300.csv").write_text("conglome,vivienda,hogar,codperso,estrato\n5,7,11,1,1\n")
     with pytest.raises(LandingFileError, match="missing variables p301a"):
         read_survey_table(tmp_path, "survey_education")
+
+
+def test_a_population_rule_on_a_variable_the_file_lacks_is_an_error(tmp_path):
+    crosswalk, mapping = module("enahopv", "2024", "survey_members")
+    frame = pd.DataFrame({"conglome": ["5"], "vivienda": ["7"], "hogar": ["11"], "codperso": ["1"], "estrato": ["1"],
+                          "factor": ["10"], "ubigeo": ["150101"], "p207": ["1"], "p208a": ["30"]})
+    with pytest.raises(LandingFileError, match="missing variables p209a"):
+        harmonize_module(frame, mapping, crosswalk, "survey/enahopv/2024/Enahopv01-2024-200.csv")
+    members = harmonize_module(frame.assign(p209a="2"), mapping, crosswalk, "x.csv")
+    assert members.population_group.tolist() == ["migrant"]
+    enaho_crosswalk, enaho_members = module("enaho", "2024", "survey_members")
+    host = harmonize_module(frame.rename(columns={"factor": "facpob07"}), enaho_members, enaho_crosswalk, "y.csv")
+    assert host.population_group.tolist() == ["host"]

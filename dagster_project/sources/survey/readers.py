@@ -38,11 +38,31 @@ class ModuleMapping:
 
 
 @dataclass(frozen=True)
+class PopulationRule:
+    """Who in the wave's members is in the `group` population: everyone, or those whose `variable` equals `equals`."""
+
+    group: str  # host | migrant
+    variable: str | None = None
+    equals: int | None = None
+
+    def apply(self, frame: pd.DataFrame, source_file: str) -> pd.Series:
+        if self.variable is None:
+            return pd.Series(self.group, index=frame.index, dtype="string")
+        column = normalize_header(self.variable)
+        if column not in frame.columns:
+            raise LandingFileError(source_file, f"missing variable {column}, which the crosswalk's population rule "
+                                                f"({self.group} when {column} = {self.equals}) needs")
+        matches = pd.to_numeric(frame[column], errors="coerce") == self.equals
+        return pd.Series(self.group, index=frame.index, dtype="string").where(matches)
+
+
+@dataclass(frozen=True)
 class Crosswalk:
     survey: str
     wave: int
     modules: tuple[ModuleMapping, ...]
     path: Path
+    population: PopulationRule
 
     @classmethod
     def load(cls, path: Path, wave: int) -> "Crosswalk":
@@ -67,7 +87,11 @@ class Crosswalk:
         unknown = [m.table for m in modules if m.table not in MODULE_COLUMNS]
         if unknown:
             raise ValueError(f"crosswalk {path}: unknown raw tables {unknown}; known: {sorted(MODULE_COLUMNS)}")
-        return cls(survey=str(spec["survey"]).lower(), wave=wave, modules=modules, path=path)
+        rule = spec["population"]
+        when = rule.get("when") or {}
+        population = PopulationRule(group=rule["group"], variable=when.get("variable"),
+                                    equals=int(when["equals"]) if "equals" in when else None)
+        return cls(survey=str(spec["survey"]).lower(), wave=wave, modules=modules, path=path, population=population)
 
     @staticmethod
     def waves_of(path: Path) -> list[int]:
@@ -128,7 +152,8 @@ def harmonize_module(frame: pd.DataFrame, mapping: ModuleMapping, crosswalk: Cro
     """Select, rename and type one module's variables into its raw table's shape."""
     columns = table_columns(mapping.table)
     absent = set(mapping.absent) | {c for c in mapping.optional if mapping.source_variable(c) not in frame.columns}
-    wanted = [c for c in columns if c not in ("survey", "wave", "source_file", "source_row") and c not in absent]
+    wanted = [c for c in columns if c not in ("survey", "wave", "source_file", "source_row") and c not in absent
+              and columns[c] != "rule"]
     missing = sorted({mapping.source_variable(c) for c in wanted if mapping.source_variable(c) not in frame.columns})
     if missing:
         raise LandingFileError(
@@ -142,6 +167,9 @@ def harmonize_module(frame: pd.DataFrame, mapping: ModuleMapping, crosswalk: Cro
     for column, kind in columns.items():
         if column in ("survey", "wave", "source_file", "source_row"):
             continue
+        if kind == "rule":
+            out[column] = crosswalk.population.apply(frame, source_file)
+            continue
         if column in absent:
             out[column] = pd.Series(pd.NA, index=frame.index, dtype=_dtype(kind))
             continue
@@ -152,7 +180,7 @@ def harmonize_module(frame: pd.DataFrame, mapping: ModuleMapping, crosswalk: Cro
 
 
 def _dtype(kind: str) -> str:
-    return {"int": "Int64", "float": "Float64"}.get(kind, "string")
+    return {"int": "Int64", "float": "Float64"}.get(kind, "string")  # keys, codes, rules: text
 
 
 def _typed(values: pd.Series, column: str, kind: str, mapping: ModuleMapping, source_file: str) -> pd.Series:

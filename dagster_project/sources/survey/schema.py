@@ -5,11 +5,12 @@ from __future__ import annotations
 KEY_WIDTHS = {"conglome": 6, "vivienda": 3, "hogar": 2, "codperso": 2}
 KEY_COLUMNS = list(KEY_WIDTHS)
 
-# type names: "key" zero-padded text, "code<N>" zero-padded code text of width N, "int", "float"
+# type names: "key" zero-padded text, "code<N>" zero-padded code text of width N, "int", "float", "rule" (set by
+# the crosswalk's population rule, not read from a variable)
 COMMON_COLUMNS = {**{k: "key" for k in KEY_COLUMNS}, "estrato": "int", "weight": "float"}
 
 MODULE_COLUMNS: dict[str, dict[str, str]] = {
-    "survey_members": {"ubigeo": "code6", "p207": "int", "p208a": "int", "p209a": "int"},
+    "survey_members": {"ubigeo": "code6", "p207": "int", "p208a": "int", "p209a": "int", "population_group": "rule"},
     "survey_education": {"p301a": "int"},
     "survey_health": {f"p419{i}": "int" for i in range(1, 9)},
     "survey_employment": {

@@ -46,6 +46,7 @@ joined as (
         m.sex_code,
         m.age,
         m.nationality_code,
+        m.population_group,
         m.weight as weight_members,
         ed.weight as weight_education,
         he.weight as weight_health,
@@ -109,10 +110,7 @@ derived as (
         j.person_code,
         {{ dbt.concat(["j.survey", "'-'", dbt.safe_cast('j.wave', dbt.type_string()), "'-'", "j.cluster_code", "'-'",
                        "j.dwelling_code", "'-'", "j.household_code"]) }} as household_id,
-        case
-            when j.survey = 'enaho' then 'host'
-            when j.survey in ('enahopv', 'enpove') and j.nationality_code = 2 then 'migrant'
-        end as population_group,
+        j.population_group,  -- the wave's crosswalk rule, applied at ingest
         case j.sex_code when 1 then 'male' when 2 then 'female' end as sex,
         j.age,
         j.nationality_code,

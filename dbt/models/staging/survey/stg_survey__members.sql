@@ -5,5 +5,6 @@ select
     {{ dbt.safe_cast('p207', dbt.type_int()) }} as sex_code,
     {{ dbt.safe_cast('p208a', dbt.type_int()) }} as age,
     {{ dbt.safe_cast('p209a', dbt.type_int()) }} as nationality_code,
+    {{ dbt.safe_cast('population_group', dbt.type_string()) }} as population_group,
     {{ provenance_columns() }}
 from {{ source('raw', 'survey_members') }}
