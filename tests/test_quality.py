@@ -61,6 +61,7 @@ def members_frame() -> pd.DataFrame:
             "p207": [2, 1, 2],
             "p208a": [34, 36, 5],
             "p209a": [2, 2, 1],
+            "population_group": ["migrant", "migrant", None],
             "source_file": [MEMBERS_FILE] * 3,
             "source_row": [2, 3, 4],
         }

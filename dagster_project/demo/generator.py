@@ -87,9 +87,10 @@ def generate_survey_landing(landing_dir: Path, scale: str | float = "demo", seed
     """Write only the survey family (ENAHO waves and ENAHOPV) under `landing_dir`; return its realized truth.
 
     Same arguments and random streams as `generate_demo_landing`, so for the same seed, scale and options the
-    survey files are byte-identical to the ones it writes; no registry, UNHCR or partner file and no
-    demo_truth.json are written. `enaho_households` / `enahopv_households` override the preset's sizes. Returns
-    {"seed", "sizes", "files", "survey"} (the survey part of demo_truth.json).
+    survey files hold the same data as the ones it writes (identical bytes, except the write time SPSS .sav files
+    carry); no registry, UNHCR or partner file and no demo_truth.json are written. `enaho_households` /
+    `enahopv_households` override the preset's sizes. Returns {"seed", "sizes", "files", "survey"} (the survey
+    part of demo_truth.json).
     """
     landing_dir = Path(landing_dir)
     landing_dir.mkdir(parents=True, exist_ok=True)
