@@ -36,6 +36,7 @@ def step_seconds(result) -> dict[str, float]:
         if event.event_type == dg.DagsterEventType.STEP_SUCCESS:
             key = event.step_key
             kind = ("checks" if "_gx_" in key else "raw loads" if key.startswith("raw__")
+                    else "estimation" if key.startswith("estimates__")
                     else "publish" if key.startswith("published") else "dbt build")
             totals[kind] += event.event_specific_data.duration_ms / 1000
     return dict(totals)

@@ -17,10 +17,8 @@ Three timed steps, in one process:
 3. `compute_survey_indicators` alone on the harmonized persons read from the warehouse: the cost of the
    design-based estimation apart from ingest and dbt, with its row count and reliability counts.
 
-dbt tests: the run sets DBT_INDIRECT_SELECTION=cautious (unless already set) for its dbt subprocesses. With dbt's
-default (eager), selecting the `departments` seed also runs the relationships test of the registry model
-int_registry_person_months (it references the seed), which fails in a survey-only warehouse ("Table with name
-int_registry_person_months does not exist"); cautious runs only tests whose every parent is selected.
+dbt tests: the project runs dbt with cautious indirect selection (transform/assets.py), so selecting the survey
+path does not run a relationships test whose other parent is a registry model.
 
 Memory: "peak RSS" is the brief's measure, max(ru_maxrss of this process, of its children) — cumulative since start.
 dbt runs as a subprocess started from this (large) process, so the children figure can include this process's
@@ -239,7 +237,6 @@ def main() -> int:
     landing_mib = sum(p.stat().st_size for p in settings.landing_dir.rglob("*") if p.is_file()) / 2**20
 
     # 2. the Dagster refresh of the survey path, in a fresh warehouse
-    os.environ.setdefault("DBT_INDIRECT_SELECTION", "cautious")  # see the docstring: dbt tests
     settings.warehouse_db.unlink(missing_ok=True)
     definitions = build_definitions(settings)
     selection = survey_selection(definitions)

@@ -88,3 +88,26 @@ def test_the_module_level_definitions_are_lazy():
 
     # `defs` is built when Dagster loads the code location, not when the module is imported
     assert not isinstance(module.defs, dg.Definitions)
+
+
+def test_survey_assets_alone_materialize_without_the_other_families(tiny_landing, tmp_path, monkeypatch):
+    """An operator may refresh one family from the UI: dbt must not run tests of models outside the selection."""
+    import shutil
+
+    from tests.conftest import environment_for
+
+    shutil.copytree(tiny_landing[0] / "survey", tmp_path / "landing" / "survey")
+    for name, value in environment_for(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    definitions = build_definitions(Settings.from_env())
+    graph = definitions.resolve_asset_graph()
+    survey_path = [k for k in graph.get_all_asset_keys()
+                   if k.path[-1].startswith(("survey_", "stg_survey__", "int_survey_"))]
+    selection = [*survey_path, dg.AssetKey(["reference", "departments"]),
+                 dg.AssetKey(["estimates", "indicator_definitions"]), dg.AssetKey(["marts", "indicators"])]
+    job = definitions.resolve_job_def(FULL_REFRESH_JOB)
+    result = job.execute_in_process(asset_selection=selection, instance=dg.DagsterInstance.ephemeral(),
+                                    raise_on_error=False)
+    failures = [e.event_specific_data.error.message[:300] for e in result.all_events
+                if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert result.success, failures

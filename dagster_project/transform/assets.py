@@ -43,8 +43,12 @@ translator = WarehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable
 
 @contextmanager
 def dbt_environment(warehouse_db: str) -> Iterator[None]:
-    """The dbt profile reads WAREHOUSE_DB: point it at the same file the Python assets write, for this call."""
-    variables = {"WAREHOUSE_DB": warehouse_db}
+    """The dbt profile reads WAREHOUSE_DB: point it at the same file the Python assets write, for this call.
+
+    Tests run only when all their parents are selected (cautious indirect selection): materializing the survey
+    assets alone must not run a relationships test whose other parent is a registry model that isn't built.
+    """
+    variables = {"WAREHOUSE_DB": warehouse_db, "DBT_INDIRECT_SELECTION": os.environ.get("DBT_INDIRECT_SELECTION", "cautious")}
     previous = {name: os.environ.get(name) for name in variables}
     os.environ.update(variables)
     try:
