@@ -137,3 +137,27 @@ def test_a_population_rule_on_a_variable_the_file_lacks_is_an_error(tmp_path):
     enaho_crosswalk, enaho_members = module("enaho", "2024", "survey_members")
     host = harmonize_module(frame.rename(columns={"factor": "facpob07"}), enaho_members, enaho_crosswalk, "y.csv")
     assert host.population_group.tolist() == ["host"]
+
+
+def test_recode_and_compose_map_a_surveys_own_codes_and_split_ubigeo(tmp_path):
+    crosswalk_dir = tmp_path / "crosswalks"
+    crosswalk_dir.mkdir()
+    (crosswalk_dir / "enpove-2022.yaml").write_text(
+        "survey: enpove\nwaves: [2022]\npopulation: {group: migrant, when: {variable: P208, equals: 1}}\n"
+        "modules:\n  - table: survey_members\n    file: ENPOVE{wave}_200\n"
+        "    rename: {conglome: CONGLOMERADO, hogar: NHOGAR, codperso: P200_N, weight: FACTORFINAL, p207: P205, p208a: P206}\n"
+        "    absent: [p209a]\n"
+        "    compose: {ubigeo: {variables: [CCDD, CCPP, CCDI], width: 2}}\n"
+        "    recode: {p207: {1: 1, 2: 2, 3: 2}}\n", encoding="utf-8")
+    folder = tmp_path / "landing" / "survey" / "enpove" / "2022"
+    folder.mkdir(parents=True)
+    header = "CONGLOMERADO,VIVIENDA,NHOGAR,P200_N,ESTRATO,FACTORFINAL,CCDD,CCPP,CCDI,P205,P206,P208\n"
+    (folder / "ENPOVE2022_200.csv").write_text(header + "12,1,1,1,2,150.5,15,1,1,3,30,1\n12,1,1,2,2,150.5,7,1,2,1,8,2\n")
+    frame, _files = read_survey_table(tmp_path / "landing", "survey_members", crosswalk_dir)
+    assert frame.ubigeo.tolist() == ["150101", "070102"]
+    assert frame.p207.tolist() == [2, 1]  # code 3 recoded to 2
+    assert frame.population_group.tolist()[0] == "migrant" and pd.isna(frame.population_group.tolist()[1])
+    (folder / "ENPOVE2022_200.csv").write_text(header + "12,1,1,1,2,150.5,15,1,1,4,30,1\n")
+    with pytest.raises(LandingFileError) as error:
+        read_survey_table(tmp_path / "landing", "survey_members", crosswalk_dir)
+    assert (error.value.row, error.value.column) == (2, "p205") and "no `recode` entry" in error.value.reason

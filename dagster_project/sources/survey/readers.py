@@ -32,9 +32,17 @@ class ModuleMapping:
     absent: tuple[str, ...] = ()  # raw columns this wave does not have (loaded as NULL)
     optional: tuple[str, ...] = ()  # raw columns loaded when the file has them, NULL when it does not
     labels: dict[str, dict[str, int]] = field(default_factory=dict)  # raw column -> {label: code}
+    recode: dict[str, dict[int, int]] = field(default_factory=dict)  # raw column -> {this wave's code: INEI code}
+    compose: dict[str, tuple[tuple[str, ...], int]] = field(default_factory=dict)  # raw column -> (variables, width)
 
     def source_variable(self, column: str) -> str:
         return normalize_header(self.rename.get(column, column))
+
+    def source_variables(self, column: str) -> list[str]:
+        """The wave's variables a raw column is read from (several when it is composed, e.g. an ubigeo)."""
+        if column in self.compose:
+            return [normalize_header(v) for v in self.compose[column][0]]
+        return [self.source_variable(column)]
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,10 @@ class Crosswalk:
                     column: {_label_key(label): int(code) for label, code in mapping.items()}
                     for column, mapping in {**shared_labels, **(m.get("labels") or {})}.items()
                 },
+                recode={column: {int(k): int(v) for k, v in codes.items()}
+                        for column, codes in (m.get("recode") or {}).items()},
+                compose={column: (tuple(part["variables"]), int(part.get("width", 2)))
+                         for column, part in (m.get("compose") or {}).items()},
             )
             for m in spec["modules"]
         )
@@ -151,10 +163,11 @@ def _as_text(values: pd.Series) -> pd.Series:
 def harmonize_module(frame: pd.DataFrame, mapping: ModuleMapping, crosswalk: Crosswalk, source_file: str) -> pd.DataFrame:
     """Select, rename and type one module's variables into its raw table's shape."""
     columns = table_columns(mapping.table)
-    absent = set(mapping.absent) | {c for c in mapping.optional if mapping.source_variable(c) not in frame.columns}
+    absent = set(mapping.absent) | {c for c in mapping.optional
+                                    if any(v not in frame.columns for v in mapping.source_variables(c))}
     wanted = [c for c in columns if c not in ("survey", "wave", "source_file", "source_row") and c not in absent
               and columns[c] != "rule"]
-    missing = sorted({mapping.source_variable(c) for c in wanted if mapping.source_variable(c) not in frame.columns})
+    missing = sorted({v for c in wanted for v in mapping.source_variables(c) if v not in frame.columns})
     if missing:
         raise LandingFileError(
             source_file,
@@ -173,7 +186,9 @@ def harmonize_module(frame: pd.DataFrame, mapping: ModuleMapping, crosswalk: Cro
         if column in absent:
             out[column] = pd.Series(pd.NA, index=frame.index, dtype=_dtype(kind))
             continue
-        out[column] = _typed(frame[mapping.source_variable(column)], column, kind, mapping, source_file)
+        values = _composed(frame, *mapping.compose[column]) if column in mapping.compose \
+            else frame[mapping.source_variable(column)]
+        out[column] = _typed(values, column, kind, mapping, source_file)
     out["source_file"] = source_file
     out["source_row"] = np.arange(2, len(frame) + 2, dtype="int64")
     return out.reset_index(drop=True)
@@ -181,6 +196,27 @@ def harmonize_module(frame: pd.DataFrame, mapping: ModuleMapping, crosswalk: Cro
 
 def _dtype(kind: str) -> str:
     return {"int": "Int64", "float": "Float64"}.get(kind, "string")  # keys, codes, rules: text
+
+
+def _composed(frame: pd.DataFrame, variables: tuple[str, ...], width: int) -> pd.Series:
+    """One code from several variables, each zero-padded to `width` (ENPOVE's CCDD, CCPP, CCDI → ubigeo)."""
+    parts = [frame[normalize_header(v)].astype("string").str.strip().str.zfill(width) for v in variables]
+    composed = parts[0]
+    for part in parts[1:]:
+        composed = composed + part
+    return composed
+
+
+def _recoded(numbers: pd.Series, column: str, mapping: ModuleMapping, source_file: str) -> pd.Series:
+    """This wave's codes as INEI's (ENAHO) codes; a code the crosswalk does not map stops the load."""
+    codes = mapping.recode[column]
+    unmapped = numbers.notna() & ~numbers.isin(list(codes))
+    if unmapped.any():
+        position = int(np.flatnonzero(unmapped.to_numpy())[0])
+        raise LandingFileError(source_file, f"code {numbers.iloc[position]:g} has no `recode` entry in the crosswalk "
+                                            f"(known: {sorted(codes)})", row=position + 2,
+                               column=mapping.source_variable(column))
+    return numbers.map(codes, na_action="ignore").astype("Float64")
 
 
 def _typed(values: pd.Series, column: str, kind: str, mapping: ModuleMapping, source_file: str) -> pd.Series:
@@ -211,6 +247,8 @@ def _typed(values: pd.Series, column: str, kind: str, mapping: ModuleMapping, so
             position = int(np.flatnonzero(fractional.to_numpy())[0])
             raise LandingFileError(source_file, f"code {numbers.iloc[position]} is not a whole number",
                                    row=position + 2, column=mapping.source_variable(column))
+        if column in mapping.recode:
+            numbers = _recoded(numbers, column, mapping, source_file)
         return numbers.astype("Float64").round().astype("Int64")
     return numbers.astype("Float64")
 
