@@ -1,6 +1,6 @@
 """Design-based estimation for survey indicators: domain ratios, gaps and quantiles with Taylor-linearized SEs.
 
-Conventions (see /work/shared/indicator-definitions.md):
+Conventions (see the shared indicator-definitions.md and the docs of the `indicators` table):
 
 - Every indicator is a ratio estimator R_d = sum w*y*1[d] / sum w*x*1[d]. A rate has 0/1 flags with y ⊂ x (x is
   the universe, e.g. working age); a mean has x = 1 on the universe. NULL in y or x counts as 0 (outside).
