@@ -84,6 +84,19 @@ def test_indicators_agree_with_the_labor_gaps_mart(refreshed):
         assert merged.estimate.to_numpy() == pytest.approx(merged[indicator].to_numpy(), rel=1e-9), indicator
 
 
+def test_indicators_agree_with_the_integration_mart(refreshed):
+    indicators = published_indicators(refreshed)
+    with duckdb.connect(str(refreshed.settings.published_db), read_only=True) as connection:
+        integration = connection.execute("select * from integration_indicators").df()
+    for indicator in ("formal_employment_rate", "regular_status_share", "health_insurance_rate", "contract_rate"):
+        long = indicators[(indicators.indicator_id == indicator) & (indicators.age_group == "all")
+                          & indicators.estimate.notna()]
+        merged = long.merge(integration, on=["population_group", "sex", "region"])
+        merged = merged[merged[indicator].notna()]
+        assert len(merged) > 10, indicator
+        assert merged.estimate.to_numpy() == pytest.approx(merged[indicator].to_numpy(), rel=1e-9), indicator
+
+
 def test_every_issue_indicator_is_published(refreshed):
     published = set(published_indicators(refreshed).indicator_id)
     expected = {"employment_rate", "unemployment_rate", "informality_rate", "underemployment_time_rate",
