@@ -47,6 +47,7 @@ def test_real_label_valued_2023_sample_loads_through_the_crosswalk_labels(real_d
     assert frame.ocu500.tolist() == [1, 1, 1, 1, 1]  # `ocupado`
     assert frame.ocupinf.tolist() == [2, 2, 1, 1, 1]  # `empleo formal` / `empleo informal`
     assert frame.estrato.tolist() == [4] * 5 and frame.p511a.iloc[0] == 2 and frame.p511a.iloc[3] == 7
+    assert frame.p558a1.tolist() == [1, 0, 0, 0, 0] and frame.p558a5.tolist() == [0, 5, 5, 5, 5]  # AFP / not affiliated
 
 
 def write_enaho_members(folder, rows: str, encoding: str = "latin-1") -> None:

@@ -88,6 +88,7 @@ def prepare_persons(persons: pd.DataFrame, age_groups: dict[str, list[int]]) -> 
     data["has_occupation"] = persons["low_skill_occupation"].notna()
     data["has_health_answer"] = persons["health_insured"].notna()
     data["has_permit_answer"] = persons["no_permit"].notna()
+    data["has_pension_answer"] = persons["pension_affiliated"].notna()
     data["weight_health"] = persons["weight_health"].fillna(persons["weight_members"])  # module 400 may lack a weight
     data["region"] = persons["department_name"].fillna("unknown")
     data["age_group"] = pd.Series(pd.NA, index=data.index, dtype="object")

@@ -17,8 +17,9 @@ MODULE_COLUMNS: dict[str, dict[str, str]] = {
         "ocu500": "int", "ocupinf": "int", "p505r4": "code4", "p506r4": "code4", "p507": "int",
         "p511a": "int", "p513t": "float", "p518": "float", "p521": "int", "p521a": "int",
         **{c: "float" for c in ("i524a1", "d529t", "i530a", "d536", "i538a1", "d540t", "i541a", "d543", "d544t")},
+        **{f"p558a{i}": "int" for i in range(1, 6)},  # pension system: the option's code when marked, else 0
     },
-    "survey_migration": {"p1002": "int"},
+    "survey_migration": {"p1002": "int", "p1000_mes": "int", "p1000_anho": "int"},
 }
 
 PROVENANCE_COLUMNS = {"source_file": "str", "source_row": "int"}

@@ -85,7 +85,13 @@ joined as (
             + coalesce(em.income_secondary_independent_cash, 0)
             + coalesce(em.income_secondary_independent_own_use, 0)
             + coalesce(em.income_extraordinary, 0) as annual_income_other,
-        mi.permit_code
+        em.pension_private_code,
+        em.pension_national_code,
+        em.pension_other_regime_code,
+        em.pension_other_code,
+        em.pension_not_affiliated_code,
+        mi.permit_code,
+        mi.arrival_year
     from members as m
     left join education as ed
         on {{ joins_on | join(' and ') | replace('{alias}', 'ed') }}
@@ -160,6 +166,15 @@ derived as (
         end as health_insured,
         j.permit_code,
         case when j.permit_code is not null then j.permit_code = 6 end as no_permit,
+        -- p558a1..a4 hold their option's code when the person is affiliated to that system (a5 = not affiliated)
+        case
+            when coalesce(j.pension_private_code, 0) + coalesce(j.pension_national_code, 0)
+                 + coalesce(j.pension_other_regime_code, 0) + coalesce(j.pension_other_code, 0) > 0 then true
+            when coalesce(j.pension_private_code, j.pension_national_code, j.pension_other_regime_code,
+                          j.pension_other_code, j.pension_not_affiliated_code) is not null then false
+        end as pension_affiliated,
+        j.arrival_year,
+        j.wave - j.arrival_year as years_since_arrival,
         j.occupation_code,
         j.industry_code,
         j.employment_category_code,

@@ -20,5 +20,10 @@ select
     {{ dbt.safe_cast('i541a', type_double()) }} as income_secondary_independent_cash,
     {{ dbt.safe_cast('d543', type_double()) }} as income_secondary_independent_own_use,
     {{ dbt.safe_cast('d544t', type_double()) }} as income_extraordinary,
+    {{ dbt.safe_cast('p558a1', dbt.type_int()) }} as pension_private_code,
+    {{ dbt.safe_cast('p558a2', dbt.type_int()) }} as pension_national_code,
+    {{ dbt.safe_cast('p558a3', dbt.type_int()) }} as pension_other_regime_code,
+    {{ dbt.safe_cast('p558a4', dbt.type_int()) }} as pension_other_code,
+    {{ dbt.safe_cast('p558a5', dbt.type_int()) }} as pension_not_affiliated_code,
     {{ provenance_columns() }}
 from {{ source('raw', 'survey_employment') }}
