@@ -1,6 +1,6 @@
 """The seeded demo generator (dagster_project/demo): files and exact headers, determinism, planted survey rates
 and the planted wage decomposition recovered from the files, demo_truth.json consistent with the files, identifiers
-present for pseudonymization, label-valued and multi-wave options.
+present for pseudonymization, label-valued and multi-wave options, pension affiliation and arrival year.
 
 Everything is recomputed from the written files with pandas/pyreadstat only (no generator internals), so these
 tests say what the warehouse should find. Uses the session fixture `tiny_landing` (conftest.py).
@@ -42,9 +42,11 @@ ENAHO_200 = ["aÑo", "mes", "conglome", "vivienda", "hogar", "codperso", "ubigeo
              "p207", "p208a", "facpob07"]
 EMPLOYMENT = ["ocu500", "ocupinf", "p505r4", "p506r4", "p507", "p511a", "p513t", "p518", "p521", "p521a", "i524a1",
               "d529t", "i530a", "d536", "i538a1", "d540t", "i541a", "d543", "d544t"]
-ENAHO_500 = ["aÑo", "mes", "conglome", "vivienda", "hogar", "codperso", "ubigeo", "dominio", "estrato", *EMPLOYMENT,
+PENSION = ["p558a1", "p558a2", "p558a3", "p558a4", "p558a5"]  # option code when marked, else 0; a5 = not affiliated
+MODULE_500 = [*EMPLOYMENT[:10], *PENSION, *EMPLOYMENT[10:]]  # module 500's variables as written
+ENAHO_500 = ["aÑo", "mes", "conglome", "vivienda", "hogar", "codperso", "ubigeo", "dominio", "estrato", *MODULE_500,
              "fac500a"]
-NUMERIC_EMPLOYMENT = [c for c in EMPLOYMENT if c not in ("p505r4", "p506r4")]  # codes stay text ("0111")
+NUMERIC_EMPLOYMENT = [c for c in MODULE_500 if c not in ("p505r4", "p506r4")]  # codes stay text ("0111")
 HEALTH = [f"p419{i}" for i in range(1, 9)]
 INCOME = EMPLOYMENT[10:]
 MAIN_INCOME = ["i524a1", "d529t", "i530a", "d536"]
@@ -157,7 +159,7 @@ def survey_frames(landing: Path) -> dict[str, dict[str, pd.DataFrame]]:
     pv["500"] = numeric(pv["500"], NUMERIC_EMPLOYMENT + ["factor"]).rename(columns={"factor": "w"})
     pv["300"] = numeric(pv["300"], ["p301a", "factor"]).rename(columns={"factor": "w"})
     pv["400"] = numeric(pv["400"], HEALTH + ["factor"]).rename(columns={"factor": "w"})
-    pv["1000"] = numeric(pv["1000"], ["p1002", "factor"]).rename(columns={"factor": "w"})
+    pv["1000"] = numeric(pv["1000"], ["p1000_mes", "p1000_anho", "p1002", "factor"]).rename(columns={"factor": "w"})
     migrant = {m: f[f["p209a"] == 2] for m, f in pv.items()}
     return {"host": host, "migrant": migrant, "enahopv_all": pv}
 
@@ -189,6 +191,7 @@ def indicator_values(frames: dict[str, pd.DataFrame], sex: str) -> dict[str, tup
         "mean_log_hourly_income": weighted(np.log(hourly), with_hours["w"]),
         "labor_income_monthly_mean": weighted(employed[INCOME].fillna(0).sum(axis=1) / 12, employed["w"]),
         "contract_rate": weighted(dependents["p511a"].between(1, 6), dependents["w"]),
+        "pension_affiliation_rate": weighted((employed[PENSION[:4]] > 0).any(axis=1), employed["w"]),
         "health_insurance_rate": weighted((m400[HEALTH] == 1).any(axis=1), m400["w"]),
         "tertiary_share_25plus": weighted(m300["p301a"].isin([10, 11]), m300["w"]),
     }
@@ -259,8 +262,8 @@ def test_survey_files_have_inei_headers_encodings_and_blanks(landing):
     assert ", ," in raw_500.decode("utf-8-sig")  # blanks are a single space
     pv = landing / "survey/enahopv/2024"
     assert (pv / "Enahopv01-2024-200.csv").read_text(encoding="utf-8").split("\n")[0] == ENAHOPV_200_HEADER
-    modules = {"300": ["P301A"], "400": [c.upper() for c in HEALTH], "500": [c.upper() for c in EMPLOYMENT],
-               "1000": ["P1002"]}
+    modules = {"300": ["P301A"], "400": [c.upper() for c in HEALTH], "500": [c.upper() for c in MODULE_500],
+               "1000": ["P1000_MES", "P1000_ANHO", "P1002"]}
     for module, columns in modules.items():
         header = (pv / f"Enahopv01a-2024-{module}.csv").read_text(encoding="utf-8").split("\n")[0]
         assert header.split(",") == PV_PREFIX + columns + ["FACTOR"]
@@ -329,6 +332,76 @@ def test_migration_module_and_female_share(surveys, truth):
     assert abs(estimate - 0.52) <= 4 * se
     assert estimate == pytest.approx(truth["survey"]["estimates"]["female_share"]["migrant"]["all"]["estimate"])
     assert set(surveys["enahopv_all"]["1000"]["p209a"]) <= {2, 3}  # Peruvians have no migration-module row
+
+
+def test_pension_affiliation_follows_inei_coding_and_the_planted_rates(surveys, truth):
+    """p558a1..p558a5 (module 500, both surveys) are asked of the employed only; each holds its option's code when
+    marked, else 0; affiliated (any of a1..a4) ⇔ p558a5 = 0, not affiliated ⇔ p558a5 = 5 and a1..a4 = 0. The
+    weighted affiliation rate recovers the planted one per cell (within 4 SE), realized figures equal the files'."""
+    planted = load_truth()["survey"]
+    for frame in (surveys["host"]["500"], surveys["enahopv_all"]["500"]):
+        employed = frame["ocu500"] == 1
+        assert frame.loc[~employed, PENSION].isna().all().all()  # blank for everyone not employed
+        answers = frame.loc[employed, PENSION]
+        assert answers.notna().all().all()
+        for code, column in enumerate(PENSION, start=1):
+            assert set(answers[column]) == {0, code}, column
+        affiliated = (answers[PENSION[:4]] > 0).any(axis=1)
+        assert ((answers["p558a5"] == 0) == affiliated).all() and ((answers["p558a5"] == 5) == ~affiliated).all()
+        assert ((answers[PENSION[:4]] > 0).sum(axis=1) <= 1).all()  # one system per affiliated worker
+    estimates = truth["survey"]["estimates"]["pension_affiliation_rate"]
+    for group in GROUPS:
+        m500 = surveys[group]["500"]
+        employed = m500[m500["ocu500"] == 1]
+        affiliated = (employed[PENSION[:4]] > 0).any(axis=1)
+        for sex in (*SEXES, "all"):
+            cell = employed["p207"] == SEX_CODE[sex] if sex != "all" else np.ones(len(employed), dtype=bool)
+            estimate, se = weighted(affiliated[cell], employed.loc[cell, "w"])
+            assert estimate == pytest.approx(estimates[group][sex]["estimate"], rel=1e-9), (group, sex)
+            assert estimates[group][sex]["n"] == int(cell.sum())
+            if sex != "all":
+                expected = planted["pension_affiliation_rate"][group][sex]
+                assert abs(estimate - expected) <= 4 * se, (group, sex, estimate, expected, se)
+        # correlated with formality: formal workers are affiliated at pension_given_formality.formal
+        formal = employed["ocupinf"] == 2
+        estimate, se = weighted(affiliated[formal], employed.loc[formal, "w"])
+        assert abs(estimate - planted["pension_given_formality"]["formal"]) <= 4 * se, (group, estimate, se)
+        assert estimate > weighted(affiliated[~formal], employed.loc[~formal, "w"])[0] + 0.2
+        # the system marked follows pension_scheme_mix (AFP most common)
+        marked = employed.loc[affiliated, PENSION[:4]].gt(0).idxmax(axis=1)
+        mix = planted["pension_scheme_mix"][group]
+        for column, share in mix.items():
+            estimate, se = weighted(marked == column, employed.loc[affiliated, "w"])
+            se = max(se, np.sqrt(share * (1 - share) / affiliated.sum()))
+            assert abs(estimate - share) <= 4 * se, (group, column, estimate, share, se)
+
+
+def test_arrival_month_and_year_of_venezuelans(surveys, truth):
+    """ENAHOPV module 1000 P1000_MES (1..12) and P1000_ANHO for Venezuelans (P209A == 2), blank for the other
+    members; no one arrives before their birth year nor after the interview; the weighted shares of each year and
+    the weighted mean recover arrival_year_shares / arrival_year_mean (within 4 SE)."""
+    planted = load_truth()["survey"]
+    shares = {int(year): share for year, share in planted["arrival_year_shares"].items()}
+    assert sum(shares.values()) == pytest.approx(1.0, abs=1e-9)
+    assert sorted(shares) == list(range(2015, 2025)) and shares[2017] + shares[2018] + shares[2019] > 0.6
+    assert planted["arrival_year_mean"] == pytest.approx(sum(y * s for y, s in shares.items()), abs=0.005)
+    m1000 = surveys["enahopv_all"]["1000"]
+    others = m1000[m1000["p209a"] != 2]
+    assert len(others) > 0 and others[["p1000_mes", "p1000_anho"]].isna().all().all()
+    m1000 = surveys["migrant"]["1000"]
+    month, year, mes = m1000["p1000_mes"], m1000["p1000_anho"], m1000["mes"].astype(int)
+    assert month.notna().all() and year.notna().all()
+    assert month.between(1, 12).all() and set(month) == set(range(1, 13)) and year.between(2015, 2024).all()
+    assert (year >= YEAR - 1 - m1000["p208a"]).all()  # a child does not arrive before its birth year
+    assert ((year < YEAR) | (month <= mes)).all()  # nor anyone after the interview month
+    for arrival, share in shares.items():
+        estimate, se = weighted(year == arrival, m1000["w"])
+        se = max(se, np.sqrt(share * (1 - share) / len(m1000)))
+        assert abs(estimate - share) <= 4 * se, (arrival, estimate, share, se)
+    estimate, se = weighted(year, m1000["w"])
+    assert abs(estimate - planted["arrival_year_mean"]) <= 4 * se, (estimate, planted["arrival_year_mean"], se)
+    realized = truth["survey"]["estimates"]["arrival_year_mean"]["migrant"]["all"]
+    assert estimate == pytest.approx(realized["estimate"], rel=1e-12) and realized["n"] == len(m1000)
 
 
 def test_a_missing_nationality_filter_shows(surveys):
@@ -507,6 +580,7 @@ def test_label_valued_module_500_and_extra_waves(tmp_path, landing, truth):
     assert {"ocupado", "no pea"} <= set(labelled["ocu500"])
     assert {"empleo formal", "empleo informal"} == set(labelled["ocupinf"]) - {""}
     assert labelled["estrato"].str.startswith(" de ").any()
+    assert set(labelled["p558a5"]) == {"", "0", "5"}  # the pension options stay codes (blank cells empty)
     mapping = labels_to_codes()
     for column in ENAHO_500:
         expected = coded[column].str.strip()

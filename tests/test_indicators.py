@@ -16,7 +16,7 @@ import pytest
 from dagster_project.demo.truth import load_truth
 
 PLANTED_BY_GROUP_AND_SEX = ["employment_rate", "informality_rate", "contract_rate", "health_insurance_rate",
-                            "hourly_income_mean"]
+                            "hourly_income_mean", "pension_affiliation_rate"]
 
 
 def published_indicators(refresh) -> pd.DataFrame:
@@ -149,3 +149,20 @@ def test_every_published_indicator_has_its_definition_in_the_database(refreshed)
             "select universe from indicator_definitions where indicator_id = 'contract_rate'").fetchone()[0]
     assert missing == []
     assert "dependent_worker" in universe
+
+
+def test_pension_and_arrival_year_reproduce_the_generators_realized_figures(refreshed):
+    realized = refreshed.truth["survey"]["estimates"]
+    indicators = published_indicators(refreshed)
+    pension = indicators[(indicators.indicator_id == "pension_affiliation_rate") & (indicators.region == "all")
+                         & (indicators.age_group == "all")]
+    for row in pension.itertuples():
+        cell = realized["pension_affiliation_rate"][row.population_group][row.sex]
+        assert (row.estimate, row.n_unweighted) == (pytest.approx(cell["estimate"], rel=1e-9), cell["n"])
+    with duckdb.connect(str(refreshed.settings.warehouse_db), read_only=True) as connection:
+        mean_year, n = connection.execute(
+            "select sum(weight_migration * arrival_year) / sum(weight_migration), count(*) "
+            "from intermediate.int_survey_persons_harmonized "
+            "where population_group = 'migrant' and arrival_year is not null").fetchone()
+    expected = realized["arrival_year_mean"]["migrant"]["all"]
+    assert (mean_year, n) == (pytest.approx(expected["estimate"], rel=1e-12), expected["n"])

@@ -7,7 +7,9 @@ probability (stratum multiplier × department/city calibration) times a nonrespo
 person of its households. Outcomes are drawn with constant probabilities per group × sex (truth.yaml), so the
 weighted estimators are unbiased for the planted values. The main-job hourly wage follows a log-linear model
 (truth.yaml `wage_model`: same slopes for both groups, intercepts per group × sex calibrated by wage_model.py) so an
-Oaxaca–Blinder decomposition of the gap has a known explained and unexplained part.
+Oaxaca–Blinder decomposition of the gap has a known explained and unexplained part. Pension affiliation (module 500
+p558a1..p558a5) and the ENAHOPV arrival month and year (module 1000 P1000_MES, P1000_ANHO) draw from a child stream
+spawned at the end of each build, so every other variable is the same as without them.
 
 Everything is vectorized over persons; loops run over groups, sexes, categories or files only.
 """
@@ -31,6 +33,10 @@ MAIN_INCOME_COLUMNS = ["i524a1", "d529t", "i530a", "d536"]
 HEALTH_COLUMNS = [f"p419{i}" for i in range(1, 9)]
 EMPLOYMENT_COLUMNS = ["ocu500", "ocupinf", "p505r4", "p506r4", "p507", "p511a", "p513t", "p518", "p521", "p521a",
                       *INCOME_COLUMNS]
+PENSION_COLUMNS = [f"p558a{i}" for i in range(1, 6)]  # option code (1..5) when marked, else 0; blank if not asked
+AFFILIATED_COLUMNS = PENSION_COLUMNS[:4]  # AFP, ONP (ley 19990), other regime (ley 20530), other; a5 = not affiliated
+MODULE_500_COLUMNS = [*EMPLOYMENT_COLUMNS[:10], *PENSION_COLUMNS, *INCOME_COLUMNS]  # as written (p558a* before incomes)
+ARRIVAL_COLUMNS = ["p1000_mes", "p1000_anho"]  # ENAHOPV module 1000: month and year of arrival in Peru
 KEYS = ["conglome", "vivienda", "hogar", "codperso"]
 
 ENAHO_STRATUM_MULTIPLIER = {1: 1.0, 2: 1.0, 3: 1.05, 4: 1.05, 5: 1.1, 6: 1.1, 7: 1.2, 8: 1.3}
@@ -80,7 +86,7 @@ ENAHOPV_200_HEADER = ["AÑO", "MES", "CONGLOME", "SEGMENTO", "VIVIENDA", "HOGAR"
                       "P208B", "P209", "P210", "P211A", "P211D", "P212", "P213", "P214", "T211", "TICUEST01",
                       "ESTRATOSOCIO", "OCUPAC_R4", "RAMA_R4", "CODTAREA", "CODTIEMPO", "P209A", "T209A", "FACTOR"]
 ENAHO_500_COLUMNS = ["aÑo", "mes", "conglome", "vivienda", "hogar", "codperso", "ubigeo", "dominio", "estrato",
-                     *EMPLOYMENT_COLUMNS, "fac500a"]
+                     *MODULE_500_COLUMNS, "fac500a"]
 
 # label-valued module 500 (INEI's labelled CSV export, as the real enaho01a-2023-500_sample.csv): these variables
 # hold their value labels (with INEI's accents; the warehouse maps them through crosswalks/inei-labels.yaml)
@@ -469,6 +475,69 @@ def _permits(rng: np.random.Generator, p209a: np.ndarray, survey: dict) -> np.nd
     return np.where(p209a == 2, venezuelan, np.where(p209a == 3, other, np.nan))
 
 
+def _pension_probabilities(survey: dict) -> np.ndarray:
+    """P(pension affiliation) of informal workers per [group, sex], solved so each cell's overall rate is planted
+    (formal workers: pension_given_formality.formal; E[formal share] = 1 − informality_rate in every cell)."""
+    formal = survey["pension_given_formality"]["formal"]
+    informal_share = _cell_table(survey["informality_rate"])
+    solved = (_cell_table(survey["pension_affiliation_rate"]) - (1 - informal_share) * formal) / informal_share
+    if (solved < 0).any() or (solved > 1).any():
+        raise ValueError("truth.yaml: pension_affiliation_rate is not reachable with pension_given_formality; "
+                         f"solved informal rates {solved.round(3).tolist()}")
+    return solved
+
+
+def _pension(rng: np.random.Generator, persons: pd.DataFrame, survey: dict) -> dict[str, np.ndarray]:
+    """p558a1..p558a5 of the employed (NaN for everyone else), INEI's coding: each column holds its option's code
+    when marked, else 0. The affiliated mark one system (pension_scheme_mix), the others p558a5 = 5 only."""
+    n = len(persons)
+    group = persons["group"].to_numpy()
+    sex = _sex_index(persons["p207"].to_numpy())
+    employed = persons["ocu500"].to_numpy() == 1
+    formal = persons["ocupinf"].to_numpy() == 2
+    p_affiliated = np.where(formal, survey["pension_given_formality"]["formal"],
+                            _pension_probabilities(survey)[group, sex])
+    affiliated = employed & (rng.random(n) < p_affiliated)
+    scheme = np.empty(n, dtype=object)
+    for g, name in enumerate(GROUPS):
+        mask = group == g
+        scheme[mask] = _choice(rng, survey["pension_scheme_mix"][name], int(mask.sum()))
+    out = {column: np.where(employed, np.where(affiliated & (scheme == column), code, 0), np.nan)
+           for code, column in enumerate(AFFILIATED_COLUMNS, start=1)}
+    out["p558a5"] = np.where(employed, np.where(affiliated, 0, 5), np.nan)
+    return out
+
+
+def _arrival(rng: np.random.Generator, persons: pd.DataFrame, survey: dict, year: int) -> dict[str, np.ndarray]:
+    """P1000_MES / P1000_ANHO of Venezuelans (NaN for everyone else). A person arrives no earlier than
+    `year` − 1 − age (a child not before its birth year): persons for whom that bound cuts into the planted years
+    draw from arrival_year_shares truncated at it, and everyone else from shares solved over the sample's weighted
+    ages, so the weighted share of each year is planted in expectation. Month uniform 1..12 (1..the interview month
+    for arrivals in `year`)."""
+    n = len(persons)
+    shares = {int(k): float(v) for k, v in survey["arrival_year_shares"].items()}
+    years = np.array(sorted(shares))
+    planted = np.array([shares[y] for y in years]) / sum(shares.values())
+    venezuelan = persons["p209a"].to_numpy() == 2
+    weight = persons["weight"].to_numpy()
+    earliest = np.maximum(year - 1 - persons["p208a"].to_numpy(), years[0])
+    bounded = {int(e): planted * (years >= e) / planted[years >= e].sum() for e in np.unique(earliest[venezuelan])
+               if e > years[0] and planted[years >= e].sum() > 0}
+    free = venezuelan & ~np.isin(earliest, list(bounded))
+    remainder = planted * weight[venezuelan].sum()
+    for e, probs in bounded.items():
+        remainder = remainder - probs * weight[venezuelan & (earliest == e)].sum()
+    remainder = np.clip(remainder, 0, None)  # only a tiny sample with many young children would clip
+    classes = [(free, remainder / remainder.sum() if remainder.sum() > 0 else planted)]
+    classes += [(venezuelan & (earliest == e), probs) for e, probs in bounded.items()]
+    arrival_year = np.full(n, np.nan)
+    for mask, probs in classes:
+        arrival_year[mask] = rng.choice(years, size=int(mask.sum()), p=probs)
+    last_month = np.where(arrival_year == year, persons["mes"].to_numpy(), 12)
+    month = np.floor(rng.random(n) * last_month) + 1
+    return {"p1000_mes": np.where(venezuelan, month, np.nan), "p1000_anho": arrival_year}
+
+
 def _outcomes(rng: np.random.Generator, persons: pd.DataFrame, survey: dict) -> pd.DataFrame:
     age = persons["p208a"].to_numpy()
     group = persons["group"].to_numpy()
@@ -500,11 +569,15 @@ def build_enaho(rng: np.random.Generator, survey: dict, n_households: int) -> pd
     weights = _calibrated_weights(raw, persons["dept"].to_numpy(), targets, np.ones(len(persons), dtype=bool))
     persons["weight"] = np.round(weights, 4)
     persons["fac500a"] = np.round(persons["weight"] * persons["fac500"], 4)
-    return _outcomes(rng, persons, survey)
+    persons = _outcomes(rng, persons, survey)
+    for column, values in _pension(rng.spawn(1)[0], persons, survey).items():
+        persons[column] = values
+    return persons
 
 
-def build_enahopv(rng: np.random.Generator, survey: dict, n_households: int) -> pd.DataFrame:
-    """ENAHOPV persons: Venezuelan households whose other members may be Peruvian or of another nationality."""
+def build_enahopv(rng: np.random.Generator, survey: dict, n_households: int, year: int) -> pd.DataFrame:
+    """ENAHOPV persons of the `year` survey: Venezuelan households whose other members may be Peruvian or of
+    another nationality."""
     counts = _psu_household_counts(rng, n_households, survey["households_per_psu"])
     households = _households(rng, _enahopv_psus(rng, counts.size), counts, survey)
     persons = _members(rng, households, migrant_households=True)
@@ -523,6 +596,9 @@ def build_enahopv(rng: np.random.Generator, survey: dict, n_households: int) -> 
     persons["weight"] = np.round(weights, 4)
     persons = _outcomes(rng, persons, survey)
     persons["p1002"] = _permits(rng, persons["p209a"].to_numpy(), survey)
+    extra = rng.spawn(1)[0]
+    for column, values in {**_pension(extra, persons, survey), **_arrival(extra, persons, survey, year)}.items():
+        persons[column] = values
     return persons
 
 
@@ -606,12 +682,13 @@ def _write_enaho_400(persons: pd.DataFrame, folder: Path, year: int) -> Path:
 
 def _write_enaho_500(persons: pd.DataFrame, folder: Path, year: int, label_valued: bool = False) -> Path:
     """Module 500 (employment), persons 14+: UTF-8 with BOM, header `aÑo`, blanks " ". `label_valued`: INEI's
-    labelled export instead (MODULE_500_LABELS hold their labels, every blank cell is empty)."""
+    labelled export instead (MODULE_500_LABELS hold their labels, every blank cell is empty; the pension
+    columns p558a1..p558a5 stay codes)."""
     sub = persons[persons["p208a"] >= 14]
     frame = pd.DataFrame({
         "aÑo": str(year), "mes": int_text(sub["mes"], 2), **_key_columns(sub, upper=False),
         "dominio": int_text(sub["dominio"]), "estrato": int_text(sub["estrato"]),
-        **_coded(sub, EMPLOYMENT_COLUMNS, upper=False), "fac500a": float_text(sub["fac500a"], 4)})
+        **_coded(sub, MODULE_500_COLUMNS, upper=False), "fac500a": float_text(sub["fac500a"], 4)})
     if label_valued:
         frame = frame.apply(lambda column: column.where(column != BLANK, ""))
         for column, labels in MODULE_500_LABELS.items():
@@ -637,8 +714,8 @@ def write_enahopv(persons: pd.DataFrame, landing_dir: Path, year: int, rng: np.r
     modules = (
         ("300", persons["p208a"] >= 3, ["p301a"]),
         ("400", np.ones(len(persons), dtype=bool), HEALTH_COLUMNS),
-        ("500", persons["p208a"] >= 14, EMPLOYMENT_COLUMNS),
-        ("1000", persons["p209a"] != 1, ["p1002"]),
+        ("500", persons["p208a"] >= 14, MODULE_500_COLUMNS),
+        ("1000", persons["p209a"] != 1, [*ARRIVAL_COLUMNS, "p1002"]),
     )
     for module, mask, columns in modules:
         paths.append(_write_enahopv_module(persons[np.asarray(mask)], folder, year, module, columns))
@@ -722,6 +799,8 @@ def _person_arrays(p: pd.DataFrame) -> dict[str, np.ndarray]:
         "tertiary": np.isin(p["p301a"].to_numpy(), (10, 11)),
         "major": pd.Series(p["p505r4"]).str[0].astype(float).to_numpy(),
         "insured": (p[HEALTH_COLUMNS].to_numpy() == 1).any(axis=1),
+        "pension": (np.nan_to_num(p[AFFILIATED_COLUMNS].to_numpy()) > 0).any(axis=1),
+        "pension_answer": p[PENSION_COLUMNS].notna().any(axis=1).to_numpy(),
     }
 
 
@@ -740,6 +819,7 @@ def _group_estimates(a: dict, labor_weight: np.ndarray, weight: np.ndarray, sex_
         "mean_log_hourly_income": _mean(a["log_hourly"], hourly_universe, labor_weight),
         "contract_rate": _ratio(a["contract"], employed & a["dependent"], labor_weight),
         "overqualification_rate": _ratio(a["major"] >= 4, employed & a["tertiary"], labor_weight),
+        "pension_affiliation_rate": _ratio(a["pension"], employed & a["pension_answer"], labor_weight),
         "health_insurance_rate": _ratio(a["insured"], sex_mask, weight),
         "tertiary_share_25plus": _ratio(a["tertiary"], sex_mask & (a["age"] >= 25), weight),
     }
@@ -783,6 +863,8 @@ def survey_estimates(enaho: pd.DataFrame, enahopv: pd.DataFrame) -> dict:
                                                        np.ones(len(migrants), dtype=bool), w)}}
     out["female_share"] = {"migrant": {"all": _ratio(migrants["p207"].to_numpy() == 2,
                                                      np.ones(len(migrants), dtype=bool), w)}}
+    arrival = migrants["p1000_anho"].to_numpy()
+    out["arrival_year_mean"] = {"migrant": {"all": _mean(arrival, np.isfinite(arrival), w)}}
     _add_gaps(out)
     return out
 
@@ -826,7 +908,7 @@ def generate_surveys(enaho_rngs: dict[int, np.random.Generator], rng_enahopv: np
         waves[wave] = build_enaho(enaho_rngs[wave], survey, sizes["enaho_households"])
         paths += write_enaho(waves[wave], landing_dir, wave, label_valued=bool(sizes.get("label_valued")))
     enaho = waves[year]
-    enahopv = build_enahopv(rng_enahopv, survey, sizes["enahopv_households"])
+    enahopv = build_enahopv(rng_enahopv, survey, sizes["enahopv_households"], year)
     paths += write_enahopv(enahopv, landing_dir, year, rng_enahopv)
     realized = {"enaho": sample_summary(enaho), "enahopv": sample_summary(enahopv, venezuelan_only=True),
                 "estimates": survey_estimates(enaho, enahopv),

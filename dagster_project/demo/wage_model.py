@@ -43,7 +43,7 @@ def population_draw(truth: dict) -> dict[str, pd.DataFrame]:
     enaho = build_enaho(np.random.default_rng(np.random.SeedSequence([CALIBRATION_SEED, 1])), survey,
                         CALIBRATION_HOUSEHOLDS["enaho"])
     enahopv = build_enahopv(np.random.default_rng(np.random.SeedSequence([CALIBRATION_SEED, 2])), survey,
-                            CALIBRATION_HOUSEHOLDS["enahopv"])
+                            CALIBRATION_HOUSEHOLDS["enahopv"], truth["year"])
     frames = {"host": enaho.assign(w=enaho["fac500a"]),
               "migrant": enahopv[enahopv["group"] == MIGRANT].assign(w=lambda f: f["weight"])}
     out = {}
