@@ -70,31 +70,28 @@ def test_reliability_follows_inei_rules(refreshed):
     assert shares.ci_low.between(0, 1).all() and shares.ci_high.between(0, 1).all()
 
 
-def test_indicators_agree_with_the_labor_gaps_mart(refreshed):
-    indicators = published_indicators(refreshed)
-    with duckdb.connect(str(refreshed.settings.published_db), read_only=True) as connection:
-        gaps = connection.execute("select * from labor_gaps").df()
-    for indicator in ("employment_rate", "informality_rate", "hourly_income_mean", "wage_gap_raw"):
+def assert_mart_matches_indicators(refresh, mart: str, indicator_ids: tuple[str, ...]) -> None:
+    """The wide mart's columns equal the `indicators` estimates, cell by cell (same definitions, two code paths)."""
+    indicators = published_indicators(refresh)
+    with duckdb.connect(str(refresh.settings.published_db), read_only=True) as connection:
+        wide = connection.execute(f"select * from {mart}").df()
+    for indicator in indicator_ids:
         long = indicators[(indicators.indicator_id == indicator) & (indicators.age_group == "all")
                           & indicators.estimate.notna()]
-        merged = long.merge(gaps, left_on=["population_group", "sex", "region"],
-                            right_on=["population_group", "sex", "region"])
+        merged = long.merge(wide, on=["population_group", "sex", "region"])
         merged = merged[merged[indicator].notna()]
-        assert len(merged) > 10, indicator
-        assert merged.estimate.to_numpy() == pytest.approx(merged[indicator].to_numpy(), rel=1e-9), indicator
+        assert len(merged) > 10, (mart, indicator)
+        assert merged.estimate.to_numpy() == pytest.approx(merged[indicator].to_numpy(), rel=1e-9), (mart, indicator)
+
+
+def test_indicators_agree_with_the_labor_gaps_mart(refreshed):
+    assert_mart_matches_indicators(refreshed, "labor_gaps",
+                                   ("employment_rate", "informality_rate", "hourly_income_mean", "wage_gap_raw"))
 
 
 def test_indicators_agree_with_the_integration_mart(refreshed):
-    indicators = published_indicators(refreshed)
-    with duckdb.connect(str(refreshed.settings.published_db), read_only=True) as connection:
-        integration = connection.execute("select * from integration_indicators").df()
-    for indicator in ("formal_employment_rate", "regular_status_share", "health_insurance_rate", "contract_rate"):
-        long = indicators[(indicators.indicator_id == indicator) & (indicators.age_group == "all")
-                          & indicators.estimate.notna()]
-        merged = long.merge(integration, on=["population_group", "sex", "region"])
-        merged = merged[merged[indicator].notna()]
-        assert len(merged) > 10, indicator
-        assert merged.estimate.to_numpy() == pytest.approx(merged[indicator].to_numpy(), rel=1e-9), indicator
+    assert_mart_matches_indicators(refreshed, "integration_indicators", (
+        "formal_employment_rate", "regular_status_share", "health_insurance_rate", "contract_rate"))
 
 
 def test_every_issue_indicator_is_published(refreshed):
