@@ -23,3 +23,25 @@
 {% macro survey_person_key() -%}
     {{ return(['survey', 'wave', 'cluster_code', 'dwelling_code', 'household_code', 'person_code']) }}
 {%- endmacro %}
+
+
+{#- The published cells of the survey marts: year × group × sex × region, with 'all' margins for sex and region.
+    Use the three together: flags in the select, grouping sets in the group by, labels when naming the cells. -#}
+{% macro survey_cell_flags() -%}
+    grouping(sex) as is_all_sexes,
+        grouping(region) as is_all_regions
+{%- endmacro %}
+
+{% macro survey_cell_grouping_sets() -%}
+    grouping sets (
+        (year, population_group, sex, region),
+        (year, population_group, sex),
+        (year, population_group, region),
+        (year, population_group)
+    )
+{%- endmacro %}
+
+{% macro survey_cell_labels() -%}
+    case when is_all_sexes = 1 then 'all' else sex end as sex,
+        case when is_all_regions = 1 then 'all' else region end as region
+{%- endmacro %}

@@ -35,8 +35,7 @@ aggregated as (
         population_group,
         sex,
         region,
-        grouping(sex) as is_all_sexes,
-        grouping(region) as is_all_regions,
+        {{ survey_cell_flags() }},
         count(*) as n_persons,
         {{ weighted_ratio('not no_permit', 'weight_migration',
                           "population_group = 'migrant' and no_permit is not null") }} as regular_status_share,
@@ -46,12 +45,7 @@ aggregated as (
         {{ weighted_ratio('has_written_contract', 'weight_employment', employed_universe ~ ' and dependent_worker') }}
             as contract_rate
     from persons
-    group by grouping sets (
-        (year, population_group, sex, region),
-        (year, population_group, sex),
-        (year, population_group, region),
-        (year, population_group)
-    )
+    group by {{ survey_cell_grouping_sets() }}
 ),
 
 cells as (
@@ -59,8 +53,7 @@ cells as (
     select
         year,
         population_group,
-        case when is_all_sexes = 1 then 'all' else sex end as sex,
-        case when is_all_regions = 1 then 'all' else region end as region,
+        {{ survey_cell_labels() }},
         n_persons,
         case when population_group = 'migrant' then regular_status_share end as regular_status_share,
         formal_employment_rate,

@@ -33,8 +33,7 @@ aggregated as (
         population_group,
         sex,
         region,
-        grouping(sex) as is_all_sexes,
-        grouping(region) as is_all_regions,
+        {{ survey_cell_flags() }},
         {{ count_if(working_age_universe ~ ' and ' ~ w ~ ' is not null') }} as n_working_age,
         {{ count_if(working_age_universe ~ ' and employed and ' ~ w ~ ' is not null') }} as n_employed,
         {{ weighted_ratio('employed', w, working_age_universe) }} as employment_rate,
@@ -45,12 +44,7 @@ aggregated as (
         {{ weighted_ratio('hourly_income', w, working_age_universe ~ ' and employed and hourly_income is not null',
                           numerator_is_value=true) }} as hourly_income_mean
     from persons
-    group by grouping sets (
-        (year, population_group, sex, region),
-        (year, population_group, sex),
-        (year, population_group, region),
-        (year, population_group)
-    )
+    group by {{ survey_cell_grouping_sets() }}
 ),
 
 cells as (
@@ -58,8 +52,7 @@ cells as (
     select
         year,
         population_group,
-        case when is_all_sexes = 1 then 'all' else sex end as sex,
-        case when is_all_regions = 1 then 'all' else region end as region,
+        {{ survey_cell_labels() }},
         n_working_age,
         n_employed,
         employment_rate,
