@@ -1,6 +1,7 @@
 """The seeded demo generator (dagster_project/demo): files and exact headers, determinism, planted survey rates
 and the planted wage decomposition recovered from the files, demo_truth.json consistent with the files, identifiers
-present for pseudonymization, label-valued and multi-wave options, pension affiliation and arrival year.
+present for pseudonymization, label-valued and multi-wave options, pension affiliation and arrival year,
+discrimination at work, and the ENPOVE 2022 file (decoded by a pandas re-implementation of its crosswalk's rules).
 
 Everything is recomputed from the written files with pandas/pyreadstat only (no generator internals), so these
 tests say what the warehouse should find. Uses the session fixture `tiny_landing` (conftest.py).
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 from pathlib import Path
 
 import unicodedata
@@ -21,7 +23,9 @@ import pyreadstat
 import pytest
 import yaml
 
-from dagster_project.demo.generator import generate_demo_landing, main
+from dagster_project.demo.enpove import build_enpove, write_enpove
+from dagster_project.demo.generator import generate_demo_landing, generate_survey_landing, main
+from dagster_project.demo.survey import build_enahopv
 from dagster_project.demo.truth import derived_expectations, expected_labor_income_monthly, load_truth, resolve_sizes
 from dagster_project.demo.wage_model import calibrate, planted_values
 from dagster_project.sources.survey.readers import read_survey_table
@@ -30,6 +34,8 @@ YEAR = 2024
 TINY_MONTHS = ["2024-01", "2024-02", "2024-03"]
 AGE_GROUPS = {"14-24": (14, 24), "25-44": (25, 44), "45-64": (45, 64), "65+": (65, 200)}
 LABELS_FILE = Path(__file__).resolve().parents[1] / "dagster_project/sources/survey/crosswalks/inei-labels.yaml"
+ENPOVE_CROSSWALK = LABELS_FILE.with_name("enpove-2022.yaml")
+ENPOVE_FILE = "survey/enpove/2022/ENPOVE2022_V_200-300-400-500-600-700-800.csv"
 GROUPS, SEXES = ("host", "migrant"), ("female", "male")
 SEX_CODE = {"female": 2, "male": 1}
 REGULAR = {"PTP", "CPP", "RESIDENTE", "REFUGIADO", "HUMANITARIA", "NACIONALIZADO"}
@@ -159,7 +165,8 @@ def survey_frames(landing: Path) -> dict[str, dict[str, pd.DataFrame]]:
     pv["500"] = numeric(pv["500"], NUMERIC_EMPLOYMENT + ["factor"]).rename(columns={"factor": "w"})
     pv["300"] = numeric(pv["300"], ["p301a", "factor"]).rename(columns={"factor": "w"})
     pv["400"] = numeric(pv["400"], HEALTH + ["factor"]).rename(columns={"factor": "w"})
-    pv["1000"] = numeric(pv["1000"], ["p1000_mes", "p1000_anho", "p1002", "factor"]).rename(columns={"factor": "w"})
+    pv["1000"] = numeric(pv["1000"], ["p1000_mes", "p1000_anho", "p1002", "p1009", "p1011_1", "factor"]).rename(
+        columns={"factor": "w"})
     migrant = {m: f[f["p209a"] == 2] for m, f in pv.items()}
     return {"host": host, "migrant": migrant, "enahopv_all": pv}
 
@@ -235,7 +242,7 @@ def test_every_family_is_written_with_the_contract_names(landing, truth):
         "survey/enaho/2024/enaho01a-2024-400.sav", "survey/enaho/2024/enaho01a-2024-500.csv",
         "survey/enahopv/2024/Enahopv01-2024-200.csv", "survey/enahopv/2024/Enahopv01a-2024-300.csv",
         "survey/enahopv/2024/Enahopv01a-2024-400.csv", "survey/enahopv/2024/Enahopv01a-2024-500.csv",
-        "survey/enahopv/2024/Enahopv01a-2024-1000.csv",
+        "survey/enahopv/2024/Enahopv01a-2024-1000.csv", ENPOVE_FILE,
         *[f"registry/migraciones/extract_{m}.csv" for m in TINY_MONTHS],
         "registry/unhcr/population.csv", "registry/unhcr/asylum_applications.csv",
         "registry/unhcr/asylum_decisions.csv",
@@ -263,7 +270,7 @@ def test_survey_files_have_inei_headers_encodings_and_blanks(landing):
     pv = landing / "survey/enahopv/2024"
     assert (pv / "Enahopv01-2024-200.csv").read_text(encoding="utf-8").split("\n")[0] == ENAHOPV_200_HEADER
     modules = {"300": ["P301A"], "400": [c.upper() for c in HEALTH], "500": [c.upper() for c in MODULE_500],
-               "1000": ["P1000_MES", "P1000_ANHO", "P1002"]}
+               "1000": ["P1000_MES", "P1000_ANHO", "P1002", "P1009", "P1011_1"]}
     for module, columns in modules.items():
         header = (pv / f"Enahopv01a-2024-{module}.csv").read_text(encoding="utf-8").split("\n")[0]
         assert header.split(",") == PV_PREFIX + columns + ["FACTOR"]
@@ -589,8 +596,12 @@ def test_label_valued_module_500_and_extra_waves(tmp_path, landing, truth):
             assert (values == expected).all(), column
         elif column != "dominio":
             assert (labelled[column].str.strip() == expected).all(), column
-    # the warehouse's reader makes the same raw rows of both files
-    read = {name: read_survey_table(path, "survey_employment")[0] for name, path in (("coded", landing),
+    # the warehouse's reader makes the same raw rows of both files (read from the ENAHO folders only, so that this
+    # comparison does not depend on the other surveys' crosswalks)
+    shutil.copytree(landing / "survey/enaho", tmp_path / "coded/survey/enaho")
+    for survey in ("enahopv", "enpove"):
+        shutil.rmtree(root / "survey" / survey)
+    read = {name: read_survey_table(path, "survey_employment")[0] for name, path in (("coded", tmp_path / "coded"),
                                                                                     ("labels", root))}
     same = [frame[(frame["survey"] == "enaho") & (frame["wave"] == 2024)].reset_index(drop=True)
             for frame in read.values()]
@@ -598,6 +609,254 @@ def test_label_valued_module_500_and_extra_waves(tmp_path, landing, truth):
     assert set(read["labels"].loc[read["labels"]["survey"] == "enaho", "wave"]) == {2023, 2024}
     wave_2023 = read_text_csv(root / "survey/enaho/2023/enaho01a-2023-500.csv", "utf-8-sig")
     assert set(wave_2023["aÑo"]) == {"2023"} and not wave_2023["conglome"].equals(labelled["conglome"])
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# discrimination at work (ENAHOPV module 1000) and ENPOVE 2022
+
+def test_enahopv_discrimination_at_work(surveys, truth):
+    """P1009 (1 yes, 2 no) for Venezuelans 5+ only; P1011_1 holds the option's code 1 when the workplace is marked,
+    blank otherwise (and only after P1009 = 1); the rate among migrants 14+ recovers the planted product per sex
+    and equals the realized figure."""
+    m1000 = surveys["enahopv_all"]["1000"]
+    asked = (m1000["p209a"] == 2) & (m1000["p208a"] >= 5)
+    assert set(m1000.loc[asked, "p1009"]) == {1, 2} and m1000.loc[~asked, ["p1009", "p1011_1"]].isna().all().all()
+    assert set(m1000["p1011_1"].dropna()) == {1} and (m1000.loc[m1000["p1011_1"].notna(), "p1009"] == 1).all()
+    expected = derived_expectations(load_truth())["discrimination_at_work_rate"]["migrant"]
+    realized = truth["survey"]["estimates"]["discrimination_at_work_rate"]["migrant"]
+    m1000 = surveys["migrant"]["1000"]
+    answered = m1000[(m1000["p208a"] >= 14) & m1000["p1009"].notna()]
+    for sex in (*SEXES, "all"):
+        cell = answered if sex == "all" else answered[answered["p207"] == SEX_CODE[sex]]
+        estimate, se = weighted((cell["p1009"] == 1) & (cell["p1011_1"] == 1), cell["w"])
+        assert estimate == pytest.approx(realized[sex]["estimate"], rel=1e-9) and realized[sex]["n"] == len(cell)
+        if sex != "all":
+            assert abs(estimate - expected[sex]) <= 4 * se, (sex, estimate, expected[sex], se)
+
+
+ENPOVE_TEXT = ("departamento", "ciudad", "conglomerado", "vivienda", "nhogar", "p200_n", "ccdd", "ccpp", "ccdi",
+               "p609_cod", "p611_cod")
+ENPOVE_MAIN_DAYS = [f"p615_{k}" for k in range(1, 8)]
+ENPOVE_SECONDARY_DAYS = [f"p615_{k}" for k in range(8, 15)]
+ENPOVE_ACTIVITIES = [f"p605_{k}" for k in range(1, 13)]
+ENPOVE_INSURANCE = {"p4191": "p401_1", "p4192": "p401_2", "p4195": "p401_3", "p4198": "p401_4"}
+# the crosswalk's `derive` code lists, copied from its SQL: ENPOVE level → ENAHO p301a
+P301A_OF_P501B = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 12, 8: 7, 9: 8, 10: 9, 11: 10, 12: 11}  # studied in Perú
+P301A_OF_P501 = {1: 1, 2: 2, 3: 3, 4: 5, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 10: 10, 11: 11}  # studied in Venezuela
+
+
+def read_enpove(path: Path) -> pd.DataFrame:
+    """The integrated file as the warehouse reads it: lower-case names, empty cells missing, numbers numeric."""
+    raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False).rename(columns=str.lower)
+    return numeric(raw, [c for c in raw.columns if c not in ENPOVE_TEXT])
+
+
+def decode_enpove(f: pd.DataFrame) -> pd.DataFrame:
+    """ENPOVE's variables → the raw tables' ENAHO-coded columns, by the rules of crosswalks/enpove-2022.yaml
+    re-implemented with pandas (its `recode` lists read from the YAML, its `derive` SQL rewritten)."""
+    recode = {column: codes for module in yaml.safe_load(ENPOVE_CROSSWALK.read_text(encoding="utf-8"))["modules"]
+              for column, codes in (module.get("recode") or {}).items()}
+    out = pd.DataFrame({
+        "conglome": f["conglomerado"].str.zfill(6), "vivienda": f["vivienda"].str.zfill(3),
+        "hogar": f["nhogar"].str.zfill(2), "codperso": f["p200_n"].str.zfill(2),
+        "ubigeo": f["ccdd"].str.zfill(2) + f["ccpp"].str.zfill(2) + f["ccdi"].str.zfill(2),
+        "w": f["factorfinal"], "migrant": f["p208"] == 1, "p207": f["p204"],
+        "p208a": f["p205_a"].where(f["p205_a"].notna(), f["p205_b"].notna().map({True: 0.0, False: np.nan})),
+        "p301a": np.select([f["p501a"] == 3, f["p501a"] == 2, f["p501a"] == 1],
+                           [1, f["p501b"].map(P301A_OF_P501B), f["p501"].map(P301A_OF_P501)], np.nan),
+        "p505r4": f["p609_cod"].replace("", None), "p507": f["p612"].map(recode["p507"]),
+        "contract_or_receipt": f["p613"], "p521": f["p617"], "p521a": f["p618"],
+        "p1002": f["p307"].map(recode["p1002"]), "p1000_mes": f["p303_mes"], "p1000_anho": f["p303_anio"],
+        "p1009": f["p701"], "p1011_1": f["p703_1"]})
+    answered = f[[f"p401_{k}" for k in range(1, 6)]].notna().any(axis=1)
+    for column, item in ENPOVE_INSURANCE.items():
+        out[column] = np.where(answered, np.where(f[item] == 1, 1, 2), np.nan)
+    employed = (f["p601"] == 1) | (f["p603"] == 1) | (f["p604"] == 1) | (f[ENPOVE_ACTIVITIES] == 1).any(axis=1)
+    out["ocu500"] = np.select([employed, f["p627"] == 1, (f["p629"] == 1) & (f["p630"] == 1), f["p601"] == 2],
+                              [1, 2, 3, 4], np.nan)
+    out["p513t"] = f[ENPOVE_MAIN_DAYS].sum(axis=1, min_count=1)
+    out["p518"] = f[ENPOVE_SECONDARY_DAYS].sum(axis=1, min_count=1)
+    days_worked = (f[ENPOVE_MAIN_DAYS] > 0).sum(axis=1)
+    periods = f["p621"].map({1: np.nan, 2: 52, 3: 24, 4: 12, 5: 0}).where(f["p621"] != 1, 52 * days_worked)
+    for column, variable, per_year in (("i524a1", "p622_1", periods), ("d529t", "p622_2", periods),
+                                       ("i530a", "p623_1", 12), ("d536", "p623_2", 12),
+                                       ("i538a1", "p624_1", 12), ("d540t", "p624_2", 12)):
+        out[column] = f[variable] * per_year
+    return out
+
+
+def enpove_indicators(d: pd.DataFrame, sex: str) -> dict[str, tuple[float, float]]:
+    """ENPOVE's realized indicators of migrants (P208 == 1) of one sex ("all": both), from the decoded file."""
+    m = d[d["migrant"] & ((d["p207"] == SEX_CODE[sex]) if sex != "all" else True)]
+    labor = m[m["p208a"] >= 14]
+    employed = labor[labor["ocu500"] == 1]
+    active = labor[labor["ocu500"].isin([1, 2])]
+    with_hours = employed[employed["p513t"] > 0]
+    main = ["i524a1", "d529t", "i530a", "d536"]
+    hourly = with_hours[main].fillna(0).sum(axis=1) / 12 / (4.33 * with_hours["p513t"])
+    dependents = employed[employed["p507"].isin([3, 4, 6])]
+    tertiary = employed[employed["p301a"].isin([10, 11])]
+    answered = labor[labor["p1009"].notna()]
+    under = (employed["p513t"] + employed["p518"].fillna(0) < 35) & (employed["p521"] == 1) & (employed["p521a"] == 1)
+    return {
+        "employment_rate": weighted(labor["ocu500"] == 1, labor["w"]),
+        "unemployment_rate": weighted(active["ocu500"] == 2, active["w"]),
+        "underemployment_time_rate": weighted(under, employed["w"]),
+        "labor_income_monthly_mean": weighted(employed[[*main, "i538a1", "d540t"]].fillna(0).sum(axis=1) / 12,
+                                              employed["w"]),
+        "hourly_income_mean": weighted(hourly, with_hours["w"]),
+        "contract_rate": weighted(dependents["contract_or_receipt"] == 1, dependents["w"]),
+        "overqualification_rate": weighted(tertiary["p505r4"].str[0].astype(int) >= 4, tertiary["w"]),
+        "health_insurance_rate": weighted((m[list(ENPOVE_INSURANCE)] == 1).any(axis=1), m["w"]),
+        "no_permit_rate": weighted(m["p1002"] == 6, m["w"]),
+        "discrimination_at_work_rate": weighted((answered["p1009"] == 1) & (answered["p1011_1"] == 1),
+                                                answered["w"]),
+    }
+
+
+@pytest.fixture(scope="module")
+def enpove(landing) -> pd.DataFrame:
+    return read_enpove(landing / ENPOVE_FILE)
+
+
+def test_enpove_file_has_every_variable_its_crosswalk_reads(landing, enpove):
+    """UTF-8 with BOM, every variable the crosswalk renames, composes or derives from (case-insensitive) and its
+    population rule's P208; none of the variables it marks absent (ENPOVE has no ocupinf, p511a, pension,
+    p209a); blanks are empty cells; ubigeo parts without leading zeros; keys as INEI's integers; weight last."""
+    raw = (landing / ENPOVE_FILE).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfCCDD,")
+    header = raw.decode("utf-8-sig").split("\n")[0].split(",")
+    names = {name.lower() for name in header}
+    assert len(names) == len(header) and header[-1] == "factorfinal"
+    crosswalk = yaml.safe_load(ENPOVE_CROSSWALK.read_text(encoding="utf-8"))
+    needed, absent = {crosswalk["population"]["when"]["variable"]}, set()
+    for module in crosswalk["modules"]:
+        assert module["file"].format(wave=2022) + ".csv" == Path(ENPOVE_FILE).name
+        needed |= set((module.get("rename") or {}).values())
+        needed |= {v for part in (module.get("compose") or {}).values() for v in part["variables"]}
+        needed |= {v for rule in (module.get("derive") or {}).values() for v in rule["from"]}
+        absent |= set(module.get("absent") or ())
+    assert {"CONGLOMERADO", "P501B", "P605_12", "P622_1", "P703_1"} <= needed  # the YAML was read as meant
+    assert {v.lower() for v in needed} <= names, sorted({v.lower() for v in needed} - names)
+    assert not names & {c.lower() for c in absent}
+    text = raw.decode("utf-8-sig")
+    assert ",," in text and ", ," not in text and ",\n" not in text  # empty blanks; factorfinal never blank
+    for part in ("ccdd", "ccpp", "ccdi", "conglomerado", "vivienda", "nhogar", "p200_n"):
+        assert enpove[part].str.fullmatch(r"[1-9]\d*").all(), part
+    assert (enpove["ccdd"].str.len() == 1).any() and (enpove["ccpp"] == "1").any()
+    assert set(enpove["nhogar"]) == {"1"} and set(enpove["p208"]) == {1, 2}
+
+
+def test_enpove_universes_and_codes(enpove):
+    """Who answers what: education 3+, labor 14+, migration and discrimination migrants only (discrimination 5+),
+    health everyone; babies have months (P205_B) instead of years; codes within ENPOVE's lists; hours whole and
+    summing to P615_T; daily pay only with a day worked; no one arrives after 2022 nor before their birth year."""
+    f = enpove
+    migrant, age = f["p208"] == 1, f["p205_a"].fillna(0)
+    assert (f["p205_a"].isna() == f["p205_b"].notna()).all() and f["p205_b"].dropna().between(1, 11).all()
+    assert (f["p501a"].notna() == (age >= 3)).all() and set(f["p501a"].dropna()) == {1, 2, 3}
+    assert f.loc[~migrant, "p501a"].ne(1).all()  # only migrants studied last in Venezuela
+    assert (f["p501"].notna() == (f["p501a"] == 1)).all() and (f["p501b"].notna() == (f["p501a"] == 2)).all()
+    assert (f["p601"].notna() == (age >= 14)).all()
+    assert set(f["p612"].dropna()) <= set(range(1, 9)) and set(f["p613"].dropna()) == {1, 2}
+    insurance = f[[f"p401_{k}" for k in range(1, 6)]]
+    uninsured = insurance.iloc[:, :4].sum(axis=1) == 0
+    assert insurance.notna().all().all() and (uninsured == (insurance["p401_5"] == 1)).all()
+    for columns in (["p303_mes", "p303_anio", "p307"], ["p701"]):
+        assert f.loc[~migrant, columns].isna().all().all() and f.loc[migrant & (age >= 5), columns].notna().all().all()
+    assert set(f["p307"].dropna()) <= set(range(1, 16)) and {1, 9, 15} <= set(f["p307"].dropna())
+    year = f.loc[migrant, "p303_anio"]
+    assert year.max() == 2022 and (year >= 2021 - age[migrant]).all() and f["p303_mes"].dropna().between(1, 12).all()
+    felt = f["p701"] == 1
+    assert f.loc[~felt, ["p702_1", "p703_1", "p703_10"]].isna().all().all()
+    assert (f.loc[felt, [f"p703_{k}" for k in range(1, 11)]].sum(axis=1) >= 1).all()
+    assert set(f.loc[felt, "p703_1"]) == {0, 1}
+    days, secondary = f[ENPOVE_MAIN_DAYS], f[ENPOVE_SECONDARY_DAYS]
+    assert (days.dropna() >= 0).all().all() and (days.dropna() % 1 == 0).all().all()
+    total = days.sum(axis=1, min_count=1) + secondary.sum(axis=1).fillna(0)
+    assert ((total - f["p615_t"]).abs().dropna() < 1e-9).all()
+    assert (f["p615_t"].notna() == days.notna().all(axis=1)).all()
+    daily = f["p621"] == 1
+    assert daily.any() and ((days[daily] > 0).sum(axis=1) > 0).all()
+
+
+def test_enpove_encoding_round_trips_to_the_drawn_persons(tmp_path):
+    """The crosswalk's rules decode the file back to the persons build_enahopv drew (same seed, arrival shares
+    cut at 2022): codes, ages, education, labor status, hours exactly; each income to within half a cent per pay
+    period (ENPOVE's per-period amounts), exactly to the decoded persons the realized figures use."""
+    survey = load_truth()["survey"]
+    rows, decoded = build_enpove(np.random.default_rng(11), survey, 400)
+    cut = {**survey, "arrival_year_shares": {y: s for y, s in survey["arrival_year_shares"].items() if y <= 2022}}
+    drawn = build_enahopv(np.random.default_rng(11), cut, 400, 2022)
+    file = decode_enpove(read_enpove(write_enpove(rows, tmp_path)))
+    assert len(file) == len(drawn) == len(decoded)
+    assert (file["ubigeo"] == drawn["ubigeo"]).all() and (file["conglome"] == drawn["conglome"]).all()
+    assert (file["vivienda"] == drawn["vivienda"]).all() and (file["codperso"] == drawn["codperso"]).all()
+    assert (file["w"] == drawn["weight"]).all() and (file["migrant"] == (drawn["p209a"] == 2)).all()
+    for column in ("p207", "p208a", "p301a", "ocu500", "p513t", "p518", "p521", "p521a"):
+        pd.testing.assert_series_equal(file[column], drawn[column], check_names=False, check_dtype=False,
+                                       obj=column)
+    assert (file["p505r4"].fillna("") == drawn["p505r4"].fillna("")).all()
+    assert ((file["p507"] == drawn["p507"]) | ((drawn["p507"] == 4) & (file["p507"] == 3))
+            | drawn["p507"].isna()).all()  # ENPOVE does not split employees (3) and workers (4)
+    dependent = drawn["p507"].isin([3, 4, 6])
+    assert ((file["contract_or_receipt"] == 1) == drawn["p511a"].between(1, 6))[dependent].all()
+    assert ((file[list(ENPOVE_INSURANCE)] == 1).any(axis=1) == (drawn[HEALTH] == 1).any(axis=1)).all()
+    migrants = drawn["p209a"] == 2
+    for column in ("p1002", "p1000_mes", "p1000_anho"):
+        pd.testing.assert_series_equal(file.loc[migrants, column], drawn.loc[migrants, column], check_names=False,
+                                       check_dtype=False, obj=column)
+    pd.testing.assert_series_equal(file["p1009"], drawn["p1009"], check_names=False, check_dtype=False)
+    assert ((file["p1011_1"] == 1) == (drawn["p1011_1"] == 1)).all()
+    secondary = {"i538a1": drawn[["i538a1", "i541a"]].sum(axis=1, min_count=1),
+                 "d540t": drawn[["d540t", "d543"]].sum(axis=1, min_count=1)}
+    for column in ("i524a1", "d529t", "i530a", "d536", "i538a1", "d540t"):
+        original = secondary.get(column, drawn[column])
+        assert (file[column].notna() == original.notna()).all(), column
+        per_year = 12 if column not in ("i524a1", "d529t") else 52 * 7  # at most 364 pay periods a year
+        assert ((file[column] - original).abs().dropna() <= 0.005 * per_year + 1e-6).all(), column
+        assert (file[column].fillna(-1) == decoded[column].fillna(-1)).all(), column
+    for column in ("p301a", "ocu500", "p513t", "p518", "p507", "p1002", "p4191", "p4192", "p4195", "p4198"):
+        assert (file[column].fillna(-1).to_numpy() == decoded[column].fillna(-1).to_numpy()).all(), column
+
+
+def test_enpove_realized_figures_are_the_files_and_near_the_planted_values(enpove, truth):
+    """demo_truth.json's survey.enpove: the estimates recomputed from the decoded file (every weight
+    factorfinal) equal the realized figures, and the planted migrant parameters are recovered (4 SE)."""
+    planted = load_truth()["survey"]
+    derived = derived_expectations(load_truth())
+    realized = truth["survey"]["enpove"]
+    d = decode_enpove(enpove)
+    assert realized["sample"]["persons"] == len(d) and realized["sample"]["venezuelans"] == int(d["migrant"].sum())
+    assert set(realized["estimates"]) == {*enpove_indicators(d, "all"), "female_share"}
+    for sex in (*SEXES, "all"):
+        for indicator, (estimate, se) in enpove_indicators(d, sex).items():
+            cell = realized["estimates"][indicator]["migrant"][sex]
+            assert estimate == pytest.approx(cell["estimate"], rel=1e-9), (indicator, sex)
+            if sex == "all" or indicator == "underemployment_time_rate":
+                continue  # no planted value per sex × all, none for underemployment
+            expected = {"unemployment_rate": derived["unemployment_rate"]["migrant"][sex],
+                        "discrimination_at_work_rate": derived["discrimination_at_work_rate"]["migrant"][sex],
+                        "overqualification_rate": planted["overqualification_rate"]["migrant"],
+                        "no_permit_rate": planted["no_permit_rate"]}.get(indicator)
+            expected = planted[indicator]["migrant"][sex] if expected is None else expected
+            if indicator.endswith("_rate"):
+                se = max(se, np.sqrt(expected * (1 - expected) / cell["n"]))
+            assert abs(estimate - expected) <= 4 * se, (indicator, sex, estimate, expected, se)
+    migrants = d[d["migrant"]]
+    estimate, se = weighted(migrants["p207"] == 2, migrants["w"])
+    assert estimate == pytest.approx(realized["estimates"]["female_share"]["migrant"]["all"]["estimate"], rel=1e-9)
+    assert abs(estimate - planted["female_share"]["migrant"]) <= 4 * se
+
+
+def test_enpove_has_its_own_random_stream(tmp_path, landing):
+    """Resizing ENPOVE changes its file only: the ENAHO and ENAHOPV files are the same bytes."""
+    other = generate_survey_landing(tmp_path / "small", scale="tiny", seed=2024, enpove_households=120)
+    assert other["sizes"]["enpove_households"] == 120 and other["survey"]["enpove"]["sample"]["households"] == 120
+    for name in other["files"]:
+        if name.endswith(".csv") and name != ENPOVE_FILE:
+            assert (tmp_path / "small" / name).read_bytes() == (landing / name).read_bytes(), name
+    assert len(read_enpove(tmp_path / "small" / ENPOVE_FILE)) < len(read_enpove(landing / ENPOVE_FILE))
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -71,14 +71,14 @@ def test_reliability_follows_inei_rules(refreshed):
 
 
 def assert_mart_matches_indicators(refresh, mart: str, indicator_ids: tuple[str, ...]) -> None:
-    """The wide mart's columns equal the `indicators` estimates, cell by cell (same definitions, two code paths)."""
+    """The wide mart's columns equal the `indicators` estimates, cell by cell (the mart pivots `indicators`)."""
     indicators = published_indicators(refresh)
     with duckdb.connect(str(refresh.settings.published_db), read_only=True) as connection:
         wide = connection.execute(f"select * from {mart}").df()
     for indicator in indicator_ids:
         long = indicators[(indicators.indicator_id == indicator) & (indicators.age_group == "all")
                           & indicators.estimate.notna()]
-        merged = long.merge(wide, on=["population_group", "sex", "region"])
+        merged = long.merge(wide.assign(period=wide.year.astype(str)), on=["period", "population_group", "sex", "region"])
         merged = merged[merged[indicator].notna()]
         assert len(merged) > 10, (mart, indicator)
         assert merged.estimate.to_numpy() == pytest.approx(merged[indicator].to_numpy(), rel=1e-9), (mart, indicator)
@@ -122,10 +122,11 @@ def test_adjusted_wage_gap_recovers_the_planted_explained_and_unexplained_parts(
 def test_occupations_show_where_migrants_work_and_what_they_earn(refreshed):
     with duckdb.connect(str(refreshed.settings.published_db), read_only=True) as connection:
         occupations = connection.execute("select * from occupations").df()
-    major = occupations[occupations.isco_level == "major"]
-    for group in ("migrant", "host"):
-        shares = major[major.population_group == group].employed_share.fillna(0)
-        assert shares.sum() == pytest.approx(1.0, abs=0.02), group  # suppressed groups are small
+    assert set(occupations.source) == {"ENAHO 2024", "ENAHOPV 2024", "ENPOVE 2022"}
+    for (source, period), one_survey in occupations[occupations.isco_level == "major"].groupby(["source", "period"]):
+        shares = one_survey.employed_share.fillna(0)
+        assert shares.sum() == pytest.approx(1.0, abs=0.02), source  # suppressed groups are small
+    major = occupations[(occupations.isco_level == "major") & (occupations.period == "2024")]
     assert major.isco_label.notna().all()
     pivot = major.pivot(index="isco_code", columns="population_group", values="employed_share")
     planted = load_truth()["survey"]["occupation_major_groups"]
@@ -160,6 +161,45 @@ def test_pension_and_arrival_year_reproduce_the_generators_realized_figures(refr
         mean_year, n = connection.execute(
             "select sum(weight_migration * arrival_year) / sum(weight_migration), count(*) "
             "from intermediate.int_survey_persons_harmonized "
-            "where population_group = 'migrant' and arrival_year is not null").fetchone()
+            "where survey = 'enahopv' and population_group = 'migrant' and arrival_year is not null").fetchone()
     expected = realized["arrival_year_mean"]["migrant"]["all"]
     assert (mean_year, n) == (pytest.approx(expected["estimate"], rel=1e-12), expected["n"])
+
+
+def test_enpove_2022_is_read_through_its_crosswalk_and_reproduces_the_generators_figures(refreshed):
+    """ENPOVE's own questions (activity, day-by-day hours, pay per period, two education scales, P307 permits)
+    reach the same indicators as ENAHO-type surveys: the published national cells equal the figures the generator
+    computed from the persons it encoded, and what ENPOVE does not measure is not published."""
+    realized = refreshed.truth["survey"]["enpove"]["estimates"]
+    indicators = published_indicators(refreshed)
+    enpove = indicators[(indicators.source == "ENPOVE 2022") & (indicators.region == "all")
+                        & (indicators.age_group == "all") & (indicators.population_group == "migrant")]
+    compared = 0
+    for indicator_id, by_group in realized.items():
+        if indicator_id == "female_share":
+            continue
+        for sex, cell in by_group["migrant"].items():
+            row = enpove[(enpove.indicator_id == indicator_id) & (enpove.sex == sex)]
+            assert len(row) == 1, (indicator_id, sex)
+            assert row.n_unweighted.iloc[0] == cell["n"], (indicator_id, sex)
+            assert row.estimate.iloc[0] == pytest.approx(cell["estimate"], rel=1e-9), (indicator_id, sex)
+            compared += 1
+    assert compared >= 25
+    assert not enpove.indicator_id.isin(["informality_rate", "formal_employment_rate",
+                                         "pension_affiliation_rate"]).any()  # not in ENPOVE: absent, never 0
+    assert set(indicators[indicators.source == "ENPOVE 2022"].population_group) == {"migrant"}
+
+
+def test_discrimination_at_work_is_published_for_both_migrant_surveys_and_covers_the_planted_rate(refreshed):
+    truth = refreshed.truth["survey"]
+    planted = truth["derived"]["discrimination_at_work_rate"]["migrant"]
+    indicators = published_indicators(refreshed)
+    cells = indicators[(indicators.indicator_id == "discrimination_at_work_rate") & (indicators.region == "all")
+                       & (indicators.age_group == "all") & indicators.sex.isin(["female", "male"])]
+    assert sorted(set(cells.source)) == ["ENAHOPV 2024", "ENPOVE 2022"] and set(cells.population_group) == {"migrant"}
+    for row in cells.itertuples():
+        assert abs(row.estimate - planted[row.sex]) < 4 * row.se, row
+    enahopv = cells[cells.source == "ENAHOPV 2024"]
+    for row in enahopv.itertuples():
+        cell = truth["estimates"]["discrimination_at_work_rate"]["migrant"][row.sex]
+        assert (row.estimate, row.n_unweighted) == (pytest.approx(cell["estimate"], rel=1e-9), cell["n"])

@@ -9,6 +9,7 @@ from dagster_project.pseudonymize import Pseudonymizer
 from dagster_project.sources.landing import LandingFileError
 from dagster_project.sources.registry.readers import read_registry_extracts, read_unhcr_table
 from dagster_project.sources.survey.readers import find_crosswalk, harmonize_module, read_module_file, read_survey_table
+from dagster_project.sources.tabular import normalize_header
 
 
 def module(survey: str, wave: str, table: str):
@@ -162,3 +163,85 @@ def test_recode_and_compose_map_a_surveys_own_codes_and_split_ubigeo(tmp_path):
     with pytest.raises(LandingFileError) as error:
         read_survey_table(tmp_path / "landing", "survey_members", crosswalk_dir)
     assert (error.value.row, error.value.column) == (2, "p205") and "no `recode` entry" in error.value.reason
+
+
+def enpove_rows(mapping, rows: list[dict]) -> pd.DataFrame:
+    """ENPOVE 2022 integrated-file rows (text, as read) with every variable the module's crosswalk reads, blank
+    unless given."""
+    variables = {v for column in ("conglome", "vivienda", "hogar", "codperso", "estrato", "weight")
+                 for v in mapping.source_variables(column)}
+    variables |= {normalize_header(v) for v in mapping.rename.values()}
+    variables |= {v for rule in mapping.derive.values() for v in rule.inputs}
+    key = {"conglomerado": "12076", "vivienda": "3", "nhogar": "1", "estrato": "2", "factorfinal": "150.5"}
+    return pd.DataFrame([{**{v: "" for v in variables}, **key, "p200_n": str(i + 1), **row}
+                         for i, row in enumerate(rows)])
+
+
+def test_enpove_labor_status_hours_and_incomes_are_derived_from_its_own_questions():
+    crosswalk, mapping = module("enpove", "2022", "survey_employment")
+    no = {"p601": "2", "p603": "2", "p604": "2", **{f"p605_{k}": "2" for k in range(1, 13)}}
+    frame = harmonize_module(enpove_rows(mapping, [
+        # worked last week, paid daily 60 soles, 3 days with hours in the main job and 5 hours in a second job
+        {"p601": "1", "p612": "3", "p613": "1", "p621": "1", "p622_1": "60", "p615_2": "8", "p615_3": "8",
+         "p615_4": "6.5", "p615_5": "0", "p615_9": "5", "p617": "1", "p618": "2"},
+        {**no, "p605_7": "1", "p612": "2", "p623_1": "900", "p623_2": "50", "p615_1": "4"},  # a paid activity
+        {**no, "p626": "1", "p627": "1"},                 # searched last week: open unemployment
+        {**no, "p626": "2", "p629": "1", "p630": "1"},    # wants and is available: hidden unemployment
+        {**no, "p626": "2", "p629": "1", "p630": "2"},    # not available: inactive
+        {},                                               # a child under 5: not asked
+    ]), mapping, crosswalk, "survey/enpove/2022/ENPOVE2022_V_200-300-400-500-600-700-800.csv")
+    assert frame.ocu500.tolist()[:5] == [1, 1, 2, 3, 4] and pd.isna(frame.ocu500.iloc[5])
+    assert frame.p513t.iloc[0] == 22.5 and frame.p518.iloc[0] == 5 and frame.p513t.iloc[1] == 4
+    assert frame.i524a1.iloc[0] == 60 * 3 * 52  # daily pay × days worked last week × 52 weeks
+    assert (frame.i530a.iloc[1], frame.d536.iloc[1]) == (900 * 12, 50 * 12)  # last month's profit × 12
+    assert frame.p507.tolist()[:2] == [3, 2] and frame.contract_or_receipt.iloc[0] == 1
+    assert (frame.p521.iloc[0], frame.p521a.iloc[0]) == (1, 2)
+    assert frame.ocupinf.isna().all() and frame.p511a.isna().all()  # ENPOVE measures neither
+    assert frame.conglome.iloc[0] == "012076" and frame.codperso.tolist()[:2] == ["01", "02"]
+
+
+def test_enpove_education_maps_both_countries_scales_and_stops_on_an_unknown_level():
+    crosswalk, mapping = module("enpove", "2022", "survey_education")
+    frame = harmonize_module(enpove_rows(mapping, [
+        {"p501a": "1", "p501": "10"},   # universitaria completa in Venezuela
+        {"p501a": "1", "p501": "4"},    # básica completa (9 grades): secundaria incompleta
+        {"p501a": "2", "p501b": "7"},   # básica especial in Peru
+        {"p501a": "2", "p501b": "12"},  # maestría / doctorado in Peru
+        {"p501a": "3"},                 # sin nivel
+        {},                             # under 3: not asked
+    ]), mapping, crosswalk, "enpove.csv")
+    assert frame.p301a.tolist()[:5] == [10, 5, 12, 11, 1] and pd.isna(frame.p301a.iloc[5])
+    with pytest.raises(LandingFileError) as error:
+        harmonize_module(enpove_rows(mapping, [{"p501a": "2", "p501b": "3"}, {"p501a": "2", "p501b": "99"}]),
+                         mapping, crosswalk, "enpove.csv")
+    assert (error.value.row, error.value.column) == (3, "p501a") and "P501B=99" in error.value.reason
+    assert "p301a" in error.value.reason
+    with pytest.raises(LandingFileError) as error:
+        harmonize_module(enpove_rows(mapping, [{"p501a": "uno"}]), mapping, crosswalk, "enpove.csv")
+    assert (error.value.row, error.value.column) == (2, "p501a") and "'uno' is not a number" in error.value.reason
+
+
+def test_enpove_health_permit_and_discrimination_use_its_own_codes():
+    crosswalk, health = module("enpove", "2022", "survey_health")
+    frame = harmonize_module(enpove_rows(health, [
+        {"p401_1": "0", "p401_2": "0", "p401_3": "1", "p401_4": "0", "p401_5": "0"},   # SIS
+        {"p401_1": "0", "p401_2": "0", "p401_3": "0", "p401_4": "0", "p401_5": "1"},   # not affiliated
+        {}]), health, crosswalk, "enpove.csv")
+    assert frame.p4195.tolist()[:2] == [1, 2] and frame.p4191.tolist()[:2] == [2, 2] and frame.p4198.iloc[1] == 2
+    assert frame[["p4191", "p4195", "p4198"]].iloc[2].isna().all() and frame.p4193.isna().all()
+    _, migration = module("enpove", "2022", "survey_migration")
+    frame = harmonize_module(enpove_rows(migration, [
+        {"p307": "15", "p701": "1", "p703_1": "1", "p303_anio": "2018", "p303_mes": "7"},
+        {"p307": "9", "p701": "1", "p703_1": "0"}, {"p307": "10", "p701": "2"}]), migration, crosswalk, "enpove.csv")
+    assert frame.p1002.tolist() == [6, 2, 5]  # 15 no permit → 6 (none); 9 PTP → 2; 10 expired PTP → 5 (other)
+    assert frame.p1009.tolist() == [1, 1, 2] and frame.p1011_1.tolist()[:2] == [1, 0]
+    assert frame.p1000_anho.iloc[0] == 2018
+
+
+def test_a_derive_rule_that_reads_an_undeclared_variable_is_rejected_when_the_crosswalk_loads(tmp_path):
+    (tmp_path / "enpove-2022.yaml").write_text(
+        "survey: enpove\nwaves: [2022]\npopulation: {group: migrant}\nmodules:\n"
+        "  - table: survey_education\n    file: ENPOVE{wave}\n"
+        "    derive: {p301a: {from: [P501A], sql: 'case when p501a = 1 then p501 end'}}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"enpove-2022.yaml, survey_education: derive 'p301a' does not run"):
+        find_crosswalk("enpove", "2022", tmp_path)

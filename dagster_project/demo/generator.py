@@ -10,7 +10,8 @@ the same dict. The planted parameters are in truth.yaml; TRUTH.md says where eac
 
 Each family draws from its own random stream (seed, family), so changing one family's sizes leaves the others'
 files unchanged; ENAHO waves other than the survey year draw from (seed, enaho, wave), so adding waves leaves the
-survey year's files unchanged. Same seed, scale and options → same file contents.
+survey year's files unchanged; ENPOVE 2022 (enpove.py) has its own stream too. Same seed, scale and options → same
+file contents.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .enpove import generate_enpove
 from .io_utils import atomic_path
 from .partners import generate_partners
 from .registry import generate_registry
@@ -30,7 +32,7 @@ from .truth import derived_expectations, load_truth, resolve_sizes
 from .unhcr import generate_unhcr
 
 TRUTH_JSON = "demo_truth.json"
-STREAMS = {"enaho": 1, "enahopv": 2, "registry": 3, "fivew": 4, "beneficiaries": 5}
+STREAMS = {"enaho": 1, "enahopv": 2, "registry": 3, "fivew": 4, "beneficiaries": 5, "enpove": 6}
 
 
 def _stream(seed: int, family: str) -> np.random.Generator:
@@ -46,21 +48,28 @@ def _enaho_streams(seed: int, waves: list[int], year: int) -> dict[int, np.rando
             np.random.default_rng(np.random.SeedSequence([seed, STREAMS["enaho"], wave])) for wave in waves}
 
 
+def _generate_survey_family(seed: int, truth: dict, sizes: dict, landing_dir: Path) -> tuple[dict, list[Path]]:
+    """ENAHO waves and ENAHOPV (survey.py), then ENPOVE 2022 (enpove.py, realized figures under "enpove")."""
+    survey, paths = generate_surveys(_enaho_streams(seed, sizes["enaho_waves"], truth["year"]),
+                                     _stream(seed, "enahopv"), truth, sizes, landing_dir)
+    enpove, enpove_paths = generate_enpove(_stream(seed, "enpove"), truth, sizes, landing_dir)
+    return {**survey, "enpove": enpove}, paths + enpove_paths
+
+
 def generate_demo_landing(landing_dir: Path, scale: str | float = "demo", seed: int = 2024, *,
                           waves: list[int] | None = None, label_valued: bool | None = None) -> dict:
     """Write the demo landing zone under `landing_dir`; return (and write to demo_truth.json) the realized truth.
 
     `scale`: "tiny", "demo", "national", or a float multiplier of the "demo" sizes.
     `waves`: ENAHO waves to write (default: the preset's `enaho_waves`, else the survey year); each is a fresh
-    sample with the same planted parameters. ENAHOPV is written for the survey year only.
+    sample with the same planted parameters. ENAHOPV is written for the survey year only, ENPOVE for 2022 only.
     `label_valued`: write ENAHO module 500 with INEI value labels instead of codes (default: the preset's, off).
     """
     landing_dir = Path(landing_dir)
     landing_dir.mkdir(parents=True, exist_ok=True)
     truth = load_truth()
     sizes = _sizes(truth, scale, waves, label_valued)
-    survey, survey_paths = generate_surveys(_enaho_streams(seed, sizes["enaho_waves"], truth["year"]),
-                                            _stream(seed, "enahopv"), truth, sizes, landing_dir)
+    survey, survey_paths = _generate_survey_family(seed, truth, sizes, landing_dir)
     registry, registry_paths = generate_registry(_stream(seed, "registry"), truth, sizes, landing_dir)
     unhcr, unhcr_paths = generate_unhcr(truth, landing_dir)
     partners, partner_paths = generate_partners(_stream(seed, "fivew"), _stream(seed, "beneficiaries"), truth, sizes,
@@ -83,14 +92,15 @@ def generate_demo_landing(landing_dir: Path, scale: str | float = "demo", seed: 
 
 def generate_survey_landing(landing_dir: Path, scale: str | float = "demo", seed: int = 2024, *,
                             waves: list[int] | None = None, label_valued: bool | None = None,
-                            enaho_households: int | None = None, enahopv_households: int | None = None) -> dict:
-    """Write only the survey family (ENAHO waves and ENAHOPV) under `landing_dir`; return its realized truth.
+                            enaho_households: int | None = None, enahopv_households: int | None = None,
+                            enpove_households: int | None = None) -> dict:
+    """Write only the survey family (ENAHO, ENAHOPV, ENPOVE 2022) under `landing_dir`; return its realized truth.
 
     Same arguments and random streams as `generate_demo_landing`, so for the same seed, scale and options the
     survey files hold the same data as the ones it writes (identical bytes, except the write time SPSS .sav files
-    carry); no registry, UNHCR or partner file and no demo_truth.json are written. `enaho_households` /
-    `enahopv_households` override the preset's sizes. Returns {"seed", "sizes", "files", "survey"} (the survey
-    part of demo_truth.json).
+    carry); no registry, UNHCR or partner file and no demo_truth.json are written. `enaho_households`,
+    `enahopv_households` and `enpove_households` override the preset's sizes. Returns {"seed", "sizes", "files",
+    "survey"} (the survey part of demo_truth.json).
     """
     landing_dir = Path(landing_dir)
     landing_dir.mkdir(parents=True, exist_ok=True)
@@ -100,8 +110,9 @@ def generate_survey_landing(landing_dir: Path, scale: str | float = "demo", seed
         sizes["enaho_households"] = int(enaho_households)
     if enahopv_households is not None:
         sizes["enahopv_households"] = int(enahopv_households)
-    survey, paths = generate_surveys(_enaho_streams(seed, sizes["enaho_waves"], truth["year"]),
-                                     _stream(seed, "enahopv"), truth, sizes, landing_dir)
+    if enpove_households is not None:
+        sizes["enpove_households"] = int(enpove_households)
+    survey, paths = _generate_survey_family(seed, truth, sizes, landing_dir)
     realized = {"seed": seed, "sizes": sizes, "files": _relative(paths, landing_dir),
                 "survey": {"planted": truth["survey"], "derived": derived_expectations(truth), **survey}}
     return json.loads(json.dumps(realized, ensure_ascii=False, default=_json_default))  # plain JSON types

@@ -1,5 +1,6 @@
 """Survey microdata: ENAHO 2024 (host population) and ENAHOPV 2024 (Venezuelan population), modules 200, 300,
-400, 500 (and 1000 for ENAHOPV), in INEI's real shapes (see landing-contract.md).
+400, 500 (and 1000 for ENAHOPV), in INEI's real shapes (see landing-contract.md). ENPOVE 2022 (enpove.py) reuses
+`build_enahopv` for its persons and encodes them into ENPOVE's own questionnaire variables.
 
 Design: two-stage cluster sample. PSUs (`conglome`) are nested in strata (`estrato`) and departments (ENAHO) or
 cities (ENAHOPV); each holds 6..10 households of 1..6 persons. A PSU's weight is an inverse inclusion
@@ -9,7 +10,8 @@ weighted estimators are unbiased for the planted values. The main-job hourly wag
 (truth.yaml `wage_model`: same slopes for both groups, intercepts per group × sex calibrated by wage_model.py) so an
 Oaxaca–Blinder decomposition of the gap has a known explained and unexplained part. Pension affiliation (module 500
 p558a1..p558a5) and the ENAHOPV arrival month and year (module 1000 P1000_MES, P1000_ANHO) draw from a child stream
-spawned at the end of each build, so every other variable is the same as without them.
+spawned at the end of each build, and discrimination since arriving (module 1000 P1009, at the workplace P1011_1;
+truth.yaml `discrimination`) from a second one, so every other variable is the same as without them.
 
 Everything is vectorized over persons; loops run over groups, sexes, categories or files only.
 """
@@ -37,6 +39,9 @@ PENSION_COLUMNS = [f"p558a{i}" for i in range(1, 6)]  # option code (1..5) when 
 AFFILIATED_COLUMNS = PENSION_COLUMNS[:4]  # AFP, ONP (ley 19990), other regime (ley 20530), other; a5 = not affiliated
 MODULE_500_COLUMNS = [*EMPLOYMENT_COLUMNS[:10], *PENSION_COLUMNS, *INCOME_COLUMNS]  # as written (p558a* before incomes)
 ARRIVAL_COLUMNS = ["p1000_mes", "p1000_anho"]  # ENAHOPV module 1000: month and year of arrival in Peru
+# ENAHOPV module 1000: felt discriminated since arriving (1 yes, 2 no); place "en su centro de trabajo" (the option's
+# code 1 when marked, blank otherwise: ENAHOPV's multi-answer cells hold the option's own code)
+DISCRIMINATION_COLUMNS = ["p1009", "p1011_1"]
 KEYS = ["conglome", "vivienda", "hogar", "codperso"]
 
 ENAHO_STRATUM_MULTIPLIER = {1: 1.0, 2: 1.0, 3: 1.05, 4: 1.05, 5: 1.1, 6: 1.1, 7: 1.2, 8: 1.3}
@@ -538,6 +543,19 @@ def _arrival(rng: np.random.Generator, persons: pd.DataFrame, survey: dict, year
     return {"p1000_mes": np.where(venezuelan, month, np.nan), "p1000_anho": arrival_year}
 
 
+def _discrimination(rng: np.random.Generator, persons: pd.DataFrame, survey: dict) -> dict[str, np.ndarray]:
+    """P1009 (felt discriminated since arriving in Peru: 1 yes, 2 no) and P1011_1 (at the workplace: 1 when marked,
+    NaN otherwise) of Venezuelans 5+ (NaN for everyone else), with the planted probabilities per sex and
+    independent of every other variable, so the rate is the same in every age group and cell."""
+    n = len(persons)
+    planted = survey["discrimination"]
+    asked = (persons["p209a"].to_numpy() == 2) & (persons["p208a"].to_numpy() >= 5)
+    p_felt = np.array([planted["felt_discriminated"][s] for s in SEXES])[_sex_index(persons["p207"].to_numpy())]
+    felt = rng.random(n) < p_felt
+    at_work = felt & (rng.random(n) < planted["at_work_given_discriminated"])
+    return {"p1009": np.where(asked, np.where(felt, 1, 2), np.nan), "p1011_1": np.where(asked & at_work, 1, np.nan)}
+
+
 def _outcomes(rng: np.random.Generator, persons: pd.DataFrame, survey: dict) -> pd.DataFrame:
     age = persons["p208a"].to_numpy()
     group = persons["group"].to_numpy()
@@ -598,6 +616,8 @@ def build_enahopv(rng: np.random.Generator, survey: dict, n_households: int, yea
     persons["p1002"] = _permits(rng, persons["p209a"].to_numpy(), survey)
     extra = rng.spawn(1)[0]
     for column, values in {**_pension(extra, persons, survey), **_arrival(extra, persons, survey, year)}.items():
+        persons[column] = values
+    for column, values in _discrimination(rng.spawn(1)[0], persons, survey).items():
         persons[column] = values
     return persons
 
@@ -715,7 +735,7 @@ def write_enahopv(persons: pd.DataFrame, landing_dir: Path, year: int, rng: np.r
         ("300", persons["p208a"] >= 3, ["p301a"]),
         ("400", np.ones(len(persons), dtype=bool), HEALTH_COLUMNS),
         ("500", persons["p208a"] >= 14, MODULE_500_COLUMNS),
-        ("1000", persons["p209a"] != 1, [*ARRIVAL_COLUMNS, "p1002"]),
+        ("1000", persons["p209a"] != 1, [*ARRIVAL_COLUMNS, "p1002", *DISCRIMINATION_COLUMNS]),
     )
     for module, mask, columns in modules:
         paths.append(_write_enahopv_module(persons[np.asarray(mask)], folder, year, module, columns))
@@ -865,8 +885,21 @@ def survey_estimates(enaho: pd.DataFrame, enahopv: pd.DataFrame) -> dict:
                                                      np.ones(len(migrants), dtype=bool), w)}}
     arrival = migrants["p1000_anho"].to_numpy()
     out["arrival_year_mean"] = {"migrant": {"all": _mean(arrival, np.isfinite(arrival), w)}}
+    out["discrimination_at_work_rate"] = {"migrant": discrimination_at_work_by_sex(migrants)}
     _add_gaps(out)
     return out
+
+
+def discrimination_at_work_by_sex(migrants: pd.DataFrame) -> dict:
+    """discrimination_at_work_rate per sex (female, male, all): migrants 14+ who answered P1009 (ENPOVE P701);
+    numerator: felt discriminated (1) and the workplace marked (p1011_1 == 1), weighted by `weight`."""
+    w = migrants["weight"].to_numpy()
+    p1009 = migrants["p1009"].to_numpy()
+    answered = (migrants["p208a"].to_numpy() >= 14) & np.isfinite(p1009)
+    at_work = (p1009 == 1) & (migrants["p1011_1"].to_numpy() == 1)
+    p207 = migrants["p207"].to_numpy()
+    return {sex: _ratio(at_work, answered & mask, w)
+            for sex, mask in (("female", p207 == 2), ("male", p207 == 1), ("all", np.ones(len(p207), dtype=bool)))}
 
 
 def _add_gaps(out: dict) -> None:

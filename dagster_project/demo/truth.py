@@ -10,8 +10,8 @@ import yaml
 TRUTH_FILE = Path(__file__).with_name("truth.yaml")
 GROUPS = ("host", "migrant")
 SEXES = ("female", "male")
-SIZE_KEYS_SCALED = ("enaho_households", "enahopv_households", "registry_people", "fivew_rows_per_month",
-                    "beneficiary_records_per_file")
+SIZE_KEYS_SCALED = ("enaho_households", "enahopv_households", "enpove_households", "registry_people",
+                    "fivew_rows_per_month", "beneficiary_records_per_file")
 
 
 def load_truth(path: Path | None = None) -> dict:
@@ -72,9 +72,11 @@ def expected_labor_income_monthly(survey: dict, group: str, sex: str, hourly: fl
 
 
 def derived_expectations(truth: dict) -> dict:
-    """Expected values of indicators defined from the planted ones (wage gaps, monthly labor income)."""
+    """Expected values of indicators defined from the planted ones (wage gaps, monthly labor income, unemployment,
+    discrimination at work)."""
     survey = truth["survey"]
     hourly = survey["hourly_income_mean"]
+    discrimination = survey["discrimination"]
     return {
         "wage_gap_raw": {s: 1 - hourly["migrant"][s] / hourly["host"][s] for s in SEXES},
         "gender_wage_gap": {g: 1 - hourly[g]["female"] / hourly[g]["male"] for g in GROUPS},
@@ -82,6 +84,10 @@ def derived_expectations(truth: dict) -> dict:
             g: {s: expected_labor_income_monthly(survey, g, s) for s in SEXES} for g in GROUPS},
         "unemployment_rate": {
             g: {s: _expected_unemployment(survey, g, s) for s in SEXES} for g in GROUPS},
+        # migrants only (ENAHOPV P1009/P1011_1, ENPOVE P701/P703_1): the two planted probabilities are independent
+        "discrimination_at_work_rate": {
+            "migrant": {s: round(discrimination["felt_discriminated"][s]
+                                 * discrimination["at_work_given_discriminated"], 10) for s in SEXES}},
     }
 
 

@@ -45,3 +45,18 @@
     case when is_all_sexes = 1 then 'all' else sex end as sex,
         case when is_all_regions = 1 then 'all' else region end as region
 {%- endmacro %}
+
+
+{#- The wide survey marts are pivots of `indicators`: one column per indicator id, the estimate of each cell. -#}
+{% macro pivot_estimates(indicator_ids) -%}
+    {%- for indicator_id in indicator_ids %}
+        max(case when indicator_id = '{{ indicator_id }}' then estimate end) as {{ indicator_id }}
+        {{- ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro cast_estimates(indicator_ids) -%}
+    {%- for indicator_id in indicator_ids %}
+    {{ dbt.safe_cast(indicator_id, type_double()) }} as {{ indicator_id }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

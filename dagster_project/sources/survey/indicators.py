@@ -7,6 +7,7 @@ stays in the data, so domain standard errors see all PSUs. What is computed is d
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,6 +90,7 @@ def prepare_persons(persons: pd.DataFrame, age_groups: dict[str, list[int]]) -> 
     data["has_health_answer"] = persons["health_insured"].notna()
     data["has_permit_answer"] = persons["no_permit"].notna()
     data["has_pension_answer"] = persons["pension_affiliated"].notna()
+    data["has_discrimination_answer"] = persons["discriminated_at_work"].notna()
     data["weight_health"] = persons["weight_health"].fillna(persons["weight_members"])  # module 400 may lack a weight
     data["region"] = persons["department_name"].fillna("unknown")
     data["age_group"] = pd.Series(pd.NA, index=data.index, dtype="object")
@@ -145,7 +147,10 @@ def compute_survey_indicators(persons: pd.DataFrame, spec: dict | None = None) -
     rows = []
     for (survey, year), wave in data.groupby(["survey", "year"], sort=True):
         source = f"{SURVEY_LABELS.get(survey, survey.upper())} {year}"
+        unmeasured = set(unmeasured_columns(persons[(persons["survey"] == survey) & (persons["year"] == year)]))
         for indicator in spec["indicators"]:
+            if unmeasured & set(indicator_inputs(indicator, persons.columns)):
+                continue  # this survey-wave does not measure it
             estimates = estimate_indicator(wave, indicator)
             estimates = estimates[estimates["population_group"].notna()]
             rows.append(finalize(estimates, share=indicator.is_share).assign(source=source, period=str(year)))
@@ -154,6 +159,17 @@ def compute_survey_indicators(persons: pd.DataFrame, spec: dict | None = None) -
     indicators = pd.concat([indicators, _migrant_host_gaps(indicators, spec), wage_gap_decomposition(data, spec)],
                            ignore_index=True)
     return indicators[OUTPUT_COLUMNS].sort_values(["indicator_id", "period", *CELL_COLUMNS], ignore_index=True)
+
+
+def unmeasured_columns(wave_persons: pd.DataFrame) -> list[str]:
+    """Columns that are NULL for every person of a survey-wave: variables that wave does not have."""
+    return [c for c in wave_persons.columns if wave_persons[c].isna().all()]
+
+
+def indicator_inputs(indicator: IndicatorSpec, columns: pd.Index) -> list[str]:
+    """The person columns an indicator's numerator (or median value) reads."""
+    expression = indicator.numerator or indicator.value or ""
+    return [name for name in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression) if name in columns]
 
 
 def _gap_spec(spec: dict, compare: str) -> dict:

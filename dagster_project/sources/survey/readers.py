@@ -25,6 +25,17 @@ MODULE_EXTENSIONS = ("csv", "sav", "dta")
 
 
 @dataclass(frozen=True)
+class DerivedVariable:
+    """A raw column computed from several of the wave's variables by a SQL expression (evaluated with DuckDB at
+    ingest). Inputs are numbers (blank = NULL); a name starting with `_` is a helper later expressions can use.
+    `strict`: a row with any input present must get a value, else the load stops naming the row."""
+
+    inputs: tuple[str, ...]
+    sql: str
+    strict: bool = False
+
+
+@dataclass(frozen=True)
 class ModuleMapping:
     table: str
     file_stem: str
@@ -34,15 +45,22 @@ class ModuleMapping:
     labels: dict[str, dict[str, int]] = field(default_factory=dict)  # raw column -> {label: code}
     recode: dict[str, dict[int, int]] = field(default_factory=dict)  # raw column -> {this wave's code: INEI code}
     compose: dict[str, tuple[tuple[str, ...], int]] = field(default_factory=dict)  # raw column -> (variables, width)
+    derive: dict[str, DerivedVariable] = field(default_factory=dict)  # raw column or `_helper` -> its rule, in order
 
     def source_variable(self, column: str) -> str:
         return normalize_header(self.rename.get(column, column))
 
     def source_variables(self, column: str) -> list[str]:
-        """The wave's variables a raw column is read from (several when it is composed, e.g. an ubigeo)."""
+        """The wave's variables a raw column is read from (several when it is composed or derived)."""
         if column in self.compose:
             return [normalize_header(v) for v in self.compose[column][0]]
+        if column in self.derive:
+            return list(self.derive[column].inputs)
         return [self.source_variable(column)]
+
+    def helper_variables(self) -> list[str]:
+        """The inputs of `_helper` derivations (needed even though no raw column names them)."""
+        return [v for name, rule in self.derive.items() if name.startswith("_") for v in rule.inputs]
 
 
 @dataclass(frozen=True)
@@ -93,12 +111,17 @@ class Crosswalk:
                         for column, codes in (m.get("recode") or {}).items()},
                 compose={column: (tuple(part["variables"]), int(part.get("width", 2)))
                          for column, part in (m.get("compose") or {}).items()},
+                derive={column: DerivedVariable(inputs=tuple(normalize_header(v) for v in rule["from"]),
+                                                sql=str(rule["sql"]).strip(), strict=bool(rule.get("strict", False)))
+                        for column, rule in (m.get("derive") or {}).items()},
             )
             for m in spec["modules"]
         )
         unknown = [m.table for m in modules if m.table not in MODULE_COLUMNS]
         if unknown:
             raise ValueError(f"crosswalk {path}: unknown raw tables {unknown}; known: {sorted(MODULE_COLUMNS)}")
+        for mapping in modules:
+            _check_derivations(mapping, path)
         rule = spec["population"]
         when = rule.get("when") or {}
         population = PopulationRule(group=rule["group"], variable=when.get("variable"),
@@ -109,6 +132,97 @@ class Crosswalk:
     def waves_of(path: Path) -> list[int]:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
         return [int(w) for w in spec.get("waves") or [spec["wave"]]]
+
+
+def _check_derivations(mapping: ModuleMapping, path: Path) -> None:
+    """Fail at load, before any file is read, on a derive rule that targets no raw column or whose SQL does not
+    run on its declared inputs (e.g. it uses a variable missing from its `from` list)."""
+    columns = table_columns(mapping.table)
+    empty = pd.DataFrame({v: pd.Series(dtype="float64") for v in
+                          {v for rule in mapping.derive.values() for v in rule.inputs}})
+    for name in mapping.derive:
+        if not name.startswith("_") and name not in columns:
+            raise ValueError(f"crosswalk {path.name}: derive {name!r} is not a column of {mapping.table} "
+                             f"(helpers start with '_')")
+    try:
+        _evaluate_derivations(empty, mapping)
+    except _DerivationError as error:
+        raise ValueError(f"crosswalk {path.name}, {mapping.table}: derive {error.name!r} does not run on its inputs "
+                         f"{list(mapping.derive[error.name].inputs)}: {error.reason}") from None
+
+
+class _DerivationError(Exception):
+    def __init__(self, name: str, reason: str):
+        super().__init__(f"{name}: {reason}")
+        self.name, self.reason = name, reason
+
+
+def _evaluate_derivations(numbers: pd.DataFrame, mapping: ModuleMapping) -> dict[str, pd.Series]:
+    """Every derive rule of a module, in order, over its numeric inputs; each result can feed the next rules."""
+    import duckdb  # only crosswalks with `derive` need it
+
+    frame = numbers.copy()
+    frame["_source_position"] = np.arange(len(frame), dtype="int64")
+    results: dict[str, pd.Series] = {}
+    connection = duckdb.connect()
+    try:
+        for name, rule in mapping.derive.items():
+            connection.register("module", frame)
+            try:
+                values = connection.execute(
+                    f"select ({rule.sql}) as derived from module order by _source_position").df()["derived"]
+            except duckdb.Error as error:
+                raise _DerivationError(name, str(error).splitlines()[0]) from None
+            if values.dtype != bool:
+                try:
+                    values = pd.to_numeric(values).astype("float64")
+                except (TypeError, ValueError):
+                    raise _DerivationError(name, "the expression does not give numbers") from None
+            values.index = numbers.index
+            results[name] = frame[name] = values
+            connection.unregister("module")
+    finally:
+        connection.close()
+    return results
+
+
+def _derived_columns(frame: pd.DataFrame, mapping: ModuleMapping, source_file: str) -> dict[str, pd.Series]:
+    """The module's derived raw columns: inputs parsed as numbers (a non-number stops the load with its row and
+    column), rules evaluated, and `strict` rules checked row by row."""
+    if not mapping.derive:
+        return {}
+    inputs = sorted({v for rule in mapping.derive.values() for v in rule.inputs})
+    numbers = pd.DataFrame({v: _parsed_numbers(frame[v], v, source_file) for v in inputs}, index=frame.index)
+    try:
+        results = _evaluate_derivations(numbers, mapping)
+    except _DerivationError as error:
+        raise LandingFileError(source_file, f"the crosswalk's derive rule for {error.name} failed: {error.reason}") from None
+    for name, rule in mapping.derive.items():
+        if not rule.strict:
+            continue
+        unexplained = results[name].isna() & numbers[list(rule.inputs)].notna().any(axis=1)
+        if unexplained.any():
+            position = int(np.flatnonzero(unexplained.to_numpy())[0])
+            row = numbers.iloc[position]
+            present = ", ".join(f"{v.upper()}={row[v]:g}" for v in rule.inputs if pd.notna(row[v]))
+            raise LandingFileError(
+                source_file, f"{present}: the crosswalk's rule for {name} gives no value (a code it does not map); "
+                             f"{int(unexplained.sum())} such row(s)",
+                row=position + 2, column=next(v for v in rule.inputs if pd.notna(row[v])))
+    return {name: values for name, values in results.items() if not name.startswith("_")}
+
+
+def _parsed_numbers(values: pd.Series, column: str, source_file: str) -> pd.Series:
+    text = values.astype("string").str.strip()
+    text = text.mask(text == "")
+    numbers = pd.to_numeric(text, errors="coerce")
+    unparsed = numbers.isna() & text.notna()
+    if unparsed.any():
+        position = int(np.flatnonzero(unparsed.to_numpy())[0])
+        raise LandingFileError(source_file, f"value {text.iloc[position]!r} is not a number; "
+                                            f"{int(unparsed.sum())} such value(s) in this column",
+                               row=position + 2, column=column)
+    return numbers.astype("float64")
 
 
 def _label_key(label: object) -> str:
@@ -167,13 +281,15 @@ def harmonize_module(frame: pd.DataFrame, mapping: ModuleMapping, crosswalk: Cro
                                     if any(v not in frame.columns for v in mapping.source_variables(c))}
     wanted = [c for c in columns if c not in ("survey", "wave", "source_file", "source_row") and c not in absent
               and columns[c] != "rule"]
-    missing = sorted({v for c in wanted for v in mapping.source_variables(c) if v not in frame.columns})
+    needed = {v for c in wanted for v in mapping.source_variables(c)} | set(mapping.helper_variables())
+    missing = sorted(v for v in needed if v not in frame.columns)
     if missing:
         raise LandingFileError(
             source_file,
             f"missing variables {', '.join(missing)} that crosswalk {crosswalk.path.name} needs for "
             f"{mapping.table}",
         )
+    derived = _derived_columns(frame, mapping, source_file)
     out = pd.DataFrame(index=frame.index)
     out["survey"] = crosswalk.survey
     out["wave"] = crosswalk.wave
@@ -185,6 +301,9 @@ def harmonize_module(frame: pd.DataFrame, mapping: ModuleMapping, crosswalk: Cro
             continue
         if column in absent:
             out[column] = pd.Series(pd.NA, index=frame.index, dtype=_dtype(kind))
+            continue
+        if column in derived:
+            out[column] = _typed_numbers(derived[column], column, kind, mapping, source_file)
             continue
         values = _composed(frame, *mapping.compose[column]) if column in mapping.compose \
             else frame[mapping.source_variable(column)]
@@ -241,6 +360,15 @@ def _typed(values: pd.Series, column: str, kind: str, mapping: ModuleMapping, so
             f"value {text.iloc[position]!r} is not a number{hint}; {int(unparsed.sum())} such value(s) in this column",
             row=position + 2, column=source_name,
         )
+    return _typed_numbers(numbers, column, kind, mapping, source_file)
+
+
+def _typed_numbers(numbers: pd.Series, column: str, kind: str, mapping: ModuleMapping, source_file: str) -> pd.Series:
+    """Numbers as the raw column's type: whole codes (recoded when the crosswalk says so), floats, or code text."""
+    numbers = numbers.astype("float64") if numbers.dtype == bool else numbers
+    if kind == "key" or kind.startswith("code"):  # a derived key or code: its digits, zero-padded
+        text = numbers.map(lambda v: None if pd.isna(v) else str(int(v))).astype("string")
+        return _typed(text, column, kind, mapping, source_file)
     if kind == "int":
         fractional = numbers.notna() & (numbers != numbers.round())
         if fractional.any():

@@ -72,6 +72,7 @@ joined as (
         em.industry_code,
         em.employment_category_code,
         em.contract_type_code,
+        em.contract_or_receipt_code,
         em.hours_main_job,
         em.hours_secondary_jobs,
         em.wants_more_hours_code,
@@ -91,7 +92,9 @@ joined as (
         em.pension_other_code,
         em.pension_not_affiliated_code,
         mi.permit_code,
-        mi.arrival_year
+        mi.arrival_year,
+        mi.discriminated_code,
+        mi.discriminated_at_workplace_mark
     from members as m
     left join education as ed
         on {{ joins_on | join(' and ') | replace('{alias}', 'ed') }}
@@ -143,8 +146,11 @@ derived as (
         case when j.informality_code is not null then j.informality_code = 2 end as formal,
         case when j.employment_category_code is not null then j.employment_category_code in (3, 4, 6) end
             as dependent_worker,
-        case when j.contract_type_code is not null then j.contract_type_code between 1 and 6 end
-            as has_written_contract,
+        -- ENAHO-type surveys give the contract type (1-6 written, 7 none); ENPOVE asks yes/no (contract or receipt)
+        case
+            when j.contract_type_code is not null then j.contract_type_code between 1 and 6
+            when j.contract_or_receipt_code is not null then j.contract_or_receipt_code = 1
+        end as has_written_contract,
         j.education_level_code,
         case when j.education_level_code is not null then j.education_level_code in (10, 11) end
             as tertiary_educated,
@@ -175,10 +181,15 @@ derived as (
         end as pension_affiliated,
         j.arrival_year,
         j.wave - j.arrival_year as years_since_arrival,
+        case
+            when j.discriminated_code = 1 then coalesce(j.discriminated_at_workplace_mark, 0) = 1
+            when j.discriminated_code = 2 then false
+        end as discriminated_at_work,
         j.occupation_code,
         j.industry_code,
         j.employment_category_code,
         j.contract_type_code,
+        j.contract_or_receipt_code,
         j.hours_main_job,
         j.hours_secondary_jobs,
         case

@@ -7,6 +7,7 @@ select
     {{ dbt.safe_cast('p506r4', dbt.type_string()) }} as industry_code,
     {{ dbt.safe_cast('p507', dbt.type_int()) }} as employment_category_code,
     {{ dbt.safe_cast('p511a', dbt.type_int()) }} as contract_type_code,
+    {{ dbt.safe_cast('contract_or_receipt', dbt.type_int()) }} as contract_or_receipt_code,
     {{ dbt.safe_cast('p513t', type_double()) }} as hours_main_job,
     {{ dbt.safe_cast('p518', type_double()) }} as hours_secondary_jobs,
     {{ dbt.safe_cast('p521', dbt.type_int()) }} as wants_more_hours_code,
