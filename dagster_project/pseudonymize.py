@@ -52,6 +52,10 @@ class Pseudonymizer:
             )
         return cls(path.read_text().strip().encode())
 
+    def fingerprint(self) -> str:
+        """Identifies the key without revealing it: loads hashed with another key must be redone."""
+        return hmac.new(self._key, b"key fingerprint", hashlib.sha256).hexdigest()[:16]
+
     def hash_one(self, value: object, namespace: str = "") -> str | None:
         normalized = normalize_identifier(value)
         if normalized is None:

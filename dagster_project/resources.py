@@ -19,6 +19,18 @@ from dagster_project.pseudonymize import Pseudonymizer
 DUCKDB_POOL = "duckdb"
 
 
+@contextmanager
+def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Everything in the block commits together, or nothing does."""
+    connection.execute("begin transaction")
+    try:
+        yield
+        connection.execute("commit")
+    except Exception:
+        connection.execute("rollback")
+        raise
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """The working DuckDB file that ingest, dbt and the checks share; analysts never open it."""
 
@@ -40,13 +52,9 @@ class WarehouseResource(dg.ConfigurableResource):
         with self.connect() as connection:
             connection.execute(f"create schema if not exists {schema}")
             connection.register("incoming_frame", frame)
-            connection.execute("begin transaction")
             try:
-                connection.execute(f"create or replace table {schema}.{table} as select * from incoming_frame")
-                connection.execute("commit")
-            except Exception:
-                connection.execute("rollback")
-                raise
+                with transaction(connection):
+                    connection.execute(f"create or replace table {schema}.{table} as select * from incoming_frame")
             finally:
                 connection.unregister("incoming_frame")
             return int(connection.execute(f"select count(*) from {schema}.{table}").fetchone()[0])

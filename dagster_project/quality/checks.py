@@ -15,6 +15,7 @@ from typing import Union
 import dagster as dg
 
 from dagster_project.resources import DUCKDB_POOL
+from dagster_project.sources.incremental import mark_validated, pending_batches
 
 # Where a failing row came from, when the table carries it (every raw table does; marts do not).
 DEFAULT_INDEX_COLUMNS = ["source_file", "source_sheet", "source_row"]
@@ -50,10 +51,12 @@ def gx_asset_check(
     def _gx_check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         import duckdb
 
-        from dagster_project.quality.gx_runner import validate_frame
-
         quality = context.resources.quality
         warehouse = getattr(context.resources, warehouse_resource_key)
+        with warehouse.connect(read_only=True) as connection:
+            pending = pending_batches(connection, schema, table)
+        if pending is not None:
+            return _validate_batches(context, warehouse, quality, schema, table, suite_name, index_columns, pending)
         try:
             frame = warehouse.read_table(schema, table)
         except duckdb.CatalogException as error:
@@ -65,36 +68,72 @@ def gx_asset_check(
                 metadata={"suite": suite_name, "table": f"{schema}.{table}", "summary": dg.MetadataValue.text(message)},
             )
 
-        outcome = validate_frame(
-            frame,
-            Path(quality.expectations_dir) / f"{suite_name}.json",
-            Path(quality.data_docs_dir),
-            index_columns,
-            run_name=context.run.run_id,
-        )
-        summary = outcome.summary()
-        if outcome.success:
-            context.log.info(summary)
-        else:
-            context.log.warning(summary)
-        return dg.AssetCheckResult(
-            passed=outcome.success,
-            severity=dg.AssetCheckSeverity.ERROR,
-            description=summary.splitlines()[0],
-            metadata={
-                "suite": suite_name,
-                "table": f"{schema}.{table}",
-                "rows": outcome.rows,
-                "evaluated": outcome.evaluated,
-                "failed": outcome.failed_count,
-                "failing_expectations": dg.MetadataValue.md(outcome.failed_markdown()),
-                "failing_expectations_json": dg.MetadataValue.json(outcome.failed),
-                "summary": dg.MetadataValue.text(summary),
-                "data_docs": dg.MetadataValue.url(outcome.data_docs_url),
-            },
-        )
+        outcome = _validate(context, quality, frame, suite_name, index_columns)
+        return _check_result(context, outcome, suite_name, schema, table)
 
     return _gx_check
+
+
+def _validate(context, quality, frame, suite_name: str, index_columns: list[str]):
+    from dagster_project.quality.gx_runner import validate_frame
+
+    return validate_frame(frame, Path(quality.expectations_dir) / f"{suite_name}.json", Path(quality.data_docs_dir),
+                          index_columns, run_name=context.run.run_id)
+
+
+def _check_result(context, outcome, suite_name: str, schema: str, table: str, extra: dict | None = None,
+                  headline: str | None = None) -> dg.AssetCheckResult:
+    summary = outcome.summary()
+    if outcome.success:
+        context.log.info(summary)
+    else:
+        context.log.warning(summary)
+    return dg.AssetCheckResult(
+        passed=outcome.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=headline or summary.splitlines()[0],
+        metadata={
+            "suite": suite_name,
+            "table": f"{schema}.{table}",
+            "rows": outcome.rows,
+            "evaluated": outcome.evaluated,
+            "failed": outcome.failed_count,
+            "failing_expectations": dg.MetadataValue.md(outcome.failed_markdown()),
+            "failing_expectations_json": dg.MetadataValue.json(outcome.failed),
+            "summary": dg.MetadataValue.text(summary),
+            "data_docs": dg.MetadataValue.url(outcome.data_docs_url),
+            **(extra or {}),
+        },
+    )
+
+
+def _validate_batches(context, warehouse, quality, schema: str, table: str, suite_name: str,
+                      index_columns: list[str], pending: list[str]) -> dg.AssetCheckResult:
+    """A table loaded file by file (sources/incremental.py): validate each file not validated yet, one at a time
+    (memory stays one file's worth), mark those that pass; the first failing file fails the check."""
+    validated = []
+    outcome = None
+    for source_file in pending:
+        with warehouse.connect(read_only=True) as connection:
+            frame = connection.execute(f"select * from {schema}.{table} where source_file = ?", [source_file]).df()
+        outcome = _validate(context, quality, frame, suite_name, index_columns)
+        del frame
+        if not outcome.success:
+            break
+        validated.append(source_file)
+    with warehouse.connect() as connection:
+        mark_validated(connection, table, validated)
+    extra = {"files_validated_now": dg.MetadataValue.json(validated),
+             "files_pending": dg.MetadataValue.json([f for f in pending if f not in validated])}
+    if outcome is None:
+        message = f"{schema}.{table}: no new file to validate (every loaded file passed this suite when it was loaded)"
+        context.log.info(message)
+        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.ERROR, description=message,
+                                   metadata={"suite": suite_name, "table": f"{schema}.{table}", **extra})
+    failing = None if outcome.success else pending[len(validated)]
+    headline = (f"{len(validated)} new file(s) of {schema}.{table} passed" if failing is None else
+                f"{failing} failed suite {suite_name}: " + outcome.summary().splitlines()[0])
+    return _check_result(context, outcome, suite_name, schema, table, extra, headline)
 
 
 def gx_checks_for(

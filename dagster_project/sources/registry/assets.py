@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dagster_project.sources.incremental import FileBatches
 from dagster_project.sources.raw_assets import RawTable, build_raw_asset
-from dagster_project.sources.registry.readers import read_registry_extracts, read_unhcr_table
+from dagster_project.sources.registry.readers import (
+    EXTRACT_PATTERN, read_extract, read_registry_extracts, read_unhcr_table,
+)
 
 
 def _unhcr_reader(table: str):
@@ -16,7 +19,9 @@ REGISTRY_TABLES = [
     RawTable(
         name="registry_extracts", family="registry", uses_personal_data=True, read=read_registry_extracts,
         description="Migraciones monthly full snapshots, one row per person per month; id_persona and document "
-        "number replaced by keyed hashes, names never read.",
+        "number replaced by keyed hashes, names never read. Loaded month by month: only new or re-delivered "
+        "extracts are read.",
+        batches=FileBatches(folder="registry/migraciones", pattern=EXTRACT_PATTERN, read_file=read_extract),
     ),
     RawTable(name="unhcr_population", family="registry", read=_unhcr_reader("unhcr_population"),
              description="UNHCR Refugee Data Finder: population by origin, asylum country and year."),
