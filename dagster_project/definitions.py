@@ -72,7 +72,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "pseudonymizer": PseudonymizerResource(key_file=str(settings.pseudonym_key_file)),
             "published": PublishedDatabaseResource(path=str(settings.published_db), keep_versions=settings.keep_versions),
             "quality": QualityResource(expectations_dir=str(settings.expectations_dir),
-                                       data_docs_dir=str(settings.data_docs_dir)),
+                                       data_docs_dir=str(settings.data_docs_dir),
+                                       seeds_dir=str(settings.dbt_project_dir / "seeds"),
+                                       registry_max_monthly_stock_change=settings.registry_max_monthly_stock_change),
             "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         },
     )

@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from dagster_project.pseudonymize import Pseudonymizer
+from dagster_project.settings import DBT_PROJECT_DIR
 
 DUCKDB_POOL = "duckdb"
 
@@ -84,7 +85,15 @@ class PseudonymizerResource(dg.ConfigurableResource):
 
 
 class QualityResource(dg.ConfigurableResource):
-    """Where the GX suites are read from and where Data Docs pages are written."""
+    """Where the GX suites are read from, where Data Docs pages are written, and the values suites take as
+    `{"$PARAMETER": name}`: reference code lists from the dbt seeds and configurable bounds."""
 
     expectations_dir: str
     data_docs_dir: str
+    seeds_dir: str = str(DBT_PROJECT_DIR / "seeds")
+    registry_max_monthly_stock_change: float = 0.2
+
+    def suite_parameters(self) -> dict:
+        from dagster_project.quality.parameters import suite_parameters
+
+        return suite_parameters(Path(self.seeds_dir), self.registry_max_monthly_stock_change)

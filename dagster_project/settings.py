@@ -31,6 +31,9 @@ class Settings:
     data_docs_dir: Path
     reports_dir: Path
     keep_versions: int = 5
+    # The registered stock may move by at most this share from one extract month to the next; a bigger jump is a
+    # broken delivery (a halving is not news) and blocks publishing until confirmed or fixed.
+    registry_max_monthly_stock_change: float = 0.2
     expectations_dir: Path = field(default=EXPECTATIONS_DIR)
     dbt_project_dir: Path = field(default=DBT_PROJECT_DIR)
 
@@ -44,6 +47,8 @@ class Settings:
             data_docs_dir=_path("WAREHOUSE_DATA_DOCS_DIR", "data/quality/data_docs"),
             reports_dir=_path("WAREHOUSE_REPORTS_DIR", "data/reports"),
             keep_versions=int(os.environ.get("WAREHOUSE_KEEP_VERSIONS", "5")),
+            registry_max_monthly_stock_change=float(
+                os.environ.get("WAREHOUSE_REGISTRY_MAX_MONTHLY_STOCK_CHANGE", "0.2")),
         )
 
     @property

@@ -51,6 +51,7 @@ class Refresh:
     settings: Settings
     result: object  # dagster ExecuteInProcessResult
     truth: dict  # the demo generator's realized truth (demo_truth.json)
+    instance: object = None  # the (ephemeral) Dagster instance the run logged to
 
 
 def run_refresh_in(root: Path, monkeypatch: pytest.MonkeyPatch, truth: dict | None = None) -> Refresh:
@@ -63,8 +64,9 @@ def run_refresh_in(root: Path, monkeypatch: pytest.MonkeyPatch, truth: dict | No
         monkeypatch.setenv(name, value)
     settings = Settings.from_env()
     ensure_key_file(settings.pseudonym_key_file)
-    result = run_refresh(settings, instance=dg.DagsterInstance.ephemeral())
-    return Refresh(root, settings, result, truth or {})
+    instance = dg.DagsterInstance.ephemeral()
+    result = run_refresh(settings, instance=instance)
+    return Refresh(root, settings, result, truth or {}, instance)
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,9 @@
 """The seeded demo generator (dagster_project/demo): files and exact headers, determinism, planted survey rates
 and the planted wage decomposition recovered from the files, demo_truth.json consistent with the files, identifiers
 present for pseudonymization, label-valued and multi-wave options, pension affiliation and arrival year,
-discrimination at work, and the ENPOVE 2022 file (decoded by a pandas re-implementation of its crosswalk's rules).
+discrimination at work, the ENPOVE 2022 file (decoded by a pandas re-implementation of its crosswalk's rules), and
+the Migraciones extracts' planted defects and registry truth (a pandas re-implementation of the quarantine's row rules
+and the shared registry definitions, applied to the files).
 
 Everything is recomputed from the written files with pandas/pyreadstat only (no generator internals), so these
 tests say what the warehouse should find. Uses the session fixture `tiny_landing` (conftest.py).
@@ -25,6 +27,8 @@ import yaml
 
 from dagster_project.demo.enpove import build_enpove, write_enpove
 from dagster_project.demo.generator import generate_demo_landing, generate_survey_landing, main
+from dagster_project.demo.io_utils import day as day_number
+from dagster_project.demo.registry import completed_years, generate_registry
 from dagster_project.demo.survey import build_enahopv
 from dagster_project.demo.truth import derived_expectations, expected_labor_income_monthly, load_truth, resolve_sizes
 from dagster_project.demo.wage_model import calibrate, planted_values
@@ -59,6 +63,12 @@ MAIN_INCOME = ["i524a1", "d529t", "i530a", "d536"]
 PV_PREFIX = ["AÑO", "MES", "CONGLOME", "VIVIENDA", "HOGAR", "CODPERSO", "UBIGEO", "ESTRATO"]
 KEYS = ["conglome", "vivienda", "hogar", "codperso"]
 
+REGISTRY_STATUSES = ["IRREGULAR", "TURISTA", "PTP", "CPP", "RESIDENTE", "SOLICITANTE_REFUGIO", "REFUGIADO",
+                     "HUMANITARIA", "NACIONALIZADO"]
+REGISTRY_DATES = ["fecha_nacimiento", "fecha_ultimo_ingreso", "fecha_inicio_calidad", "fecha_vencimiento"]
+REGISTRY_RULES = ["status_code", "document_type_code", "sex_code", "nationality_code", "date_format",
+                  "birth_before_entry", "entry_before_status_start", "status_start_before_expiry",
+                  "date_after_extract_month", "ubigeo_code", "unique_person"]
 REGISTRY_COLUMNS = ["id_persona", "tipo_documento", "num_documento", "nombres", "apellidos", "sexo",
                     "fecha_nacimiento", "nacionalidad", "fecha_ultimo_ingreso", "calidad_migratoria",
                     "fecha_inicio_calidad", "fecha_vencimiento", "ubigeo_residencia"]
@@ -209,13 +219,77 @@ def surveys(landing) -> dict:
     return survey_frames(landing)
 
 
-def registry_extract(landing: Path, month: str) -> pd.DataFrame:
+def registry_text(landing: Path, month: str) -> pd.DataFrame:
+    """A month's extract as sent (text), in that month's delivery format."""
     odd = int(month[5:]) % 2 == 1
-    frame = read_text_csv(landing / f"registry/migraciones/extract_{month}.csv",
-                          "utf-8" if odd else "latin-1", "," if odd else ";")
-    for column in ("fecha_nacimiento", "fecha_ultimo_ingreso", "fecha_inicio_calidad", "fecha_vencimiento"):
-        frame[column] = pd.to_datetime(frame[column].replace("", None), format="%Y-%m-%d" if odd else "%d/%m/%Y")
-    return frame
+    return read_text_csv(landing / f"registry/migraciones/extract_{month}.csv", "utf-8" if odd else "latin-1",
+                         "," if odd else ";")
+
+
+def parse_contract_date(text: pd.Series) -> pd.Series:
+    """YYYY-MM-DD or DD/MM/YYYY (the landing contract's two formats); NaT when empty or not a date."""
+    text = text.str.strip()
+    return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce").fillna(
+        pd.to_datetime(text, format="%d/%m/%Y", errors="coerce"))
+
+
+@pytest.fixture(scope="module")
+def reference_codes() -> dict[str, set[str]]:
+    """The quarantine's reference lists (dbt seeds): INEI district ubigeos and ISO 3166-1 alpha-3 codes."""
+    seeds = Path(__file__).resolve().parents[1] / "dbt/seeds"
+    return {"ubigeo": set(read_text_csv(seeds / "inei_ubigeo.csv")["ubigeo"]),
+            "iso3": set(read_text_csv(seeds / "iso3166_countries.csv")["iso3"])}
+
+
+def registry_rule_breaks(frame: pd.DataFrame, month: str, codes: dict[str, set[str]]) -> pd.DataFrame:
+    """One boolean column per quarantine rule (the spec's table), True where the row breaks it. Comparisons
+    involving an empty or unparseable date do not fire (that row breaks date_format)."""
+    as_of = pd.Timestamp(month) + pd.offsets.MonthEnd(0)
+    code = {c: frame[c].str.strip().str.upper() for c in ("calidad_migratoria", "tipo_documento", "sexo",
+                                                          "nacionalidad")}
+    dates = {c: parse_contract_date(frame[c]) for c in REGISTRY_DATES}
+    birth, entry, start, expiry = (dates[c] for c in REGISTRY_DATES)
+    expiry_sent = frame["fecha_vencimiento"].str.strip() != ""
+    ubigeo = frame["ubigeo_residencia"].str.strip()
+
+    def broken(a: pd.Series, b: pd.Series, holds: pd.Series) -> pd.Series:
+        return a.notna() & b.notna() & ~holds
+
+    return pd.DataFrame({
+        "status_code": ~code["calidad_migratoria"].isin(REGISTRY_STATUSES),
+        "document_type_code": ~code["tipo_documento"].isin(["PASAPORTE", "CEDULA", "CE", "CPP", "PTP", "DNI"]),
+        "sex_code": ~code["sexo"].isin(["M", "F"]),
+        "nationality_code": ~code["nacionalidad"].isin(codes["iso3"]),
+        "date_format": birth.isna() | entry.isna() | start.isna() | (expiry_sent & expiry.isna()),
+        "birth_before_entry": broken(birth, entry, birth < entry),
+        "entry_before_status_start": broken(entry, start, entry <= start),
+        "status_start_before_expiry": broken(start, expiry, start <= expiry),
+        "date_after_extract_month": (birth > as_of) | (entry > as_of) | (start > as_of),
+        "ubigeo_code": (ubigeo != "") & ~ubigeo.str.zfill(6).isin(codes["ubigeo"]),
+        "unique_person": frame["id_persona"].str.strip().duplicated(keep=False),
+    }, index=frame.index)
+
+
+def registry_valid_rows(landing: Path, month: str, codes: dict[str, set[str]]) -> pd.DataFrame:
+    """The month's rows that pass every quarantine rule, dates parsed, with department, sex, age band and regular
+    flag derived by the shared definitions."""
+    frame = registry_text(landing, month)
+    valid = frame[~registry_rule_breaks(frame, month, codes).any(axis=1)].copy()
+    for column in ("calidad_migratoria", "tipo_documento", "sexo", "nacionalidad"):
+        valid[column] = valid[column].str.strip().str.upper()
+    for column in REGISTRY_DATES:
+        valid[column] = parse_contract_date(valid[column])
+    as_of = pd.Timestamp(month) + pd.offsets.MonthEnd(0)
+    birth = valid["fecha_nacimiento"]
+    not_yet = (as_of.month * 100 + as_of.day) < (birth.dt.month * 100 + birth.dt.day)
+    age = as_of.year - birth.dt.year - not_yet.astype(int)
+    valid["age_band"] = pd.cut(age, [-1, 17, 29, 44, 59, 200], labels=["0-17", "18-29", "30-44", "45-59", "60+"]
+                               ).astype(str)
+    valid["dept"] = valid["ubigeo_residencia"].str.strip().str.zfill(6).str[:2].where(
+        valid["ubigeo_residencia"].str.strip() != "", "unknown")
+    valid["sex"] = valid["sexo"].map({"M": "male", "F": "female"})
+    valid["regular"] = valid["calidad_migratoria"].isin(REGULAR)
+    return valid
 
 
 def normalize_document(value: str) -> str:
@@ -862,7 +936,7 @@ def test_enpove_has_its_own_random_stream(tmp_path, landing):
 # ----------------------------------------------------------------------------------------------------------------
 # registry
 
-def test_registry_extracts_alternate_formats_and_carry_identifiers(landing):
+def test_registry_extracts_alternate_formats_and_carry_identifiers(landing, reference_codes):
     for month in TINY_MONTHS:
         raw = (landing / f"registry/migraciones/extract_{month}.csv").read_bytes()
         odd = int(month[5:]) % 2 == 1
@@ -874,8 +948,12 @@ def test_registry_extracts_alternate_formats_and_carry_identifiers(landing):
         else:
             assert re.search(rb";\d{2}/\d{2}/\d{4};", raw)
             assert re.search(rb"[\xe1\xe9\xed\xf3\xfa\xf1]", raw)  # accented names in Latin-1
-        frame = read_text_csv(landing / f"registry/migraciones/extract_{month}.csv",
-                              "utf-8" if odd else "latin-1", "," if odd else ";")
+        sent = registry_text(landing, month)
+        # every date is written in the month's style, the planted bad ones too (31/02/2024, 2024-13-05, empty)
+        shape = r"\d{4}-\d{2}-\d{2}" if odd else r"\d{2}/\d{2}/\d{4}"
+        for column in REGISTRY_DATES:
+            assert (sent[column].str.fullmatch(shape) | (sent[column] == "")).all(), column
+        frame = sent[~registry_rule_breaks(sent, month, reference_codes).any(axis=1)]
         assert frame["id_persona"].str.fullmatch(r"\d{9}").all() and frame["id_persona"].is_unique
         assert (frame["num_documento"].str.strip() != "").all()  # every row has a document to pseudonymize
         assert set(frame["tipo_documento"]) <= {"PASAPORTE", "CEDULA", "CE", "CPP", "PTP", "DNI"}
@@ -889,13 +967,10 @@ def test_registry_extracts_alternate_formats_and_carry_identifiers(landing):
         assert 0.6 < present.str[:2].isin(["15", "07"]).mean() < 0.8
 
 
-def test_registry_dates_are_coherent_and_expiry_follows_the_status(landing):
+def test_registry_dates_are_coherent_and_expiry_follows_the_status(landing, reference_codes):
     for month in TINY_MONTHS:
-        frame = registry_extract(landing, month)
+        frame = registry_valid_rows(landing, month, reference_codes)
         as_of = pd.Timestamp(month) + pd.offsets.MonthEnd(0)
-        assert (frame["fecha_nacimiento"] < frame["fecha_ultimo_ingreso"]).all()
-        assert (frame["fecha_ultimo_ingreso"] <= frame["fecha_inicio_calidad"]).all()
-        assert (frame["fecha_inicio_calidad"] <= as_of).all()
         expiry, start, status = frame["fecha_vencimiento"], frame["fecha_inicio_calidad"], frame["calidad_migratoria"]
         assert expiry[status.isin(["IRREGULAR", "NACIONALIZADO"])].isna().all()
         assert expiry[~status.isin(["IRREGULAR", "NACIONALIZADO"])].notna().all()
@@ -907,27 +982,110 @@ def test_registry_dates_are_coherent_and_expiry_follows_the_status(landing):
         assert (expiry[yearly] == one_year).all()
 
 
-def test_registry_truth_matches_the_extracts(landing, truth):
+def test_registry_planted_defects_each_break_exactly_one_rule(landing, truth, reference_codes):
+    planted = load_truth()["registry"]["planted_defects_per_month"]
+    assert set(planted) == set(REGISTRY_RULES) and truth["registry"]["planted_defects_per_month"] == planted
+    expected = {rule: n * (2 if rule == "unique_person" else 1) for rule, n in planted.items() if n}
+    for month in TINY_MONTHS:
+        frame = registry_text(landing, month)
+        breaks = registry_rule_breaks(frame, month, reference_codes)
+        bad = breaks[breaks.any(axis=1)]
+        assert (bad.sum(axis=1) == 1).all(), bad[bad.sum(axis=1) > 1]  # one rule per corrupted row
+        found = {rule: int(n) for rule, n in bad.sum().items() if n}
+        figures = truth["registry"]["months"][month]
+        assert found == expected == figures["quarantined"]
+        assert figures["quarantined_rows"] == len(bad) == sum(expected.values())
+        assert figures["rows_written"] == len(frame)
+        lines = {(r["source_row"], r["rule"]) for r in figures["planted_defects"]}
+        assert lines == {(i + 2, rule) for i, rule in bad.idxmax(axis=1).items()}  # line 1 is the header
+        duplicated = frame.loc[breaks["unique_person"], "id_persona"]
+        assert duplicated.nunique() == planted["unique_person"]  # a person's row written twice
+
+
+def test_registry_defects_do_not_change_the_other_rows(tmp_path):
+    """Defects draw from their own stream: with none planted, the files hold the same people and values, the
+    defect rows excepted."""
+    planted = load_truth()
+    clean = load_truth()
+    clean["registry"]["planted_defects_per_month"] = {rule: 0 for rule in REGISTRY_RULES}
+    sizes = resolve_sizes(planted, "tiny")
+    with_defects, _ = generate_registry(np.random.default_rng(11), planted, sizes, tmp_path / "defects")
+    without, _ = generate_registry(np.random.default_rng(11), clean, sizes, tmp_path / "clean")
+    assert all(m["quarantined_rows"] == 0 and m["rows_written"] == m["registered_stock"]
+               for m in without["months"].values())
+    for month in TINY_MONTHS:
+        defects, original = registry_text(tmp_path / "defects", month), registry_text(tmp_path / "clean", month)
+        lines = {r["source_row"] - 2 for r in with_defects["months"][month]["planted_defects"]}
+        kept = defects.drop(index=sorted(lines)).reset_index(drop=True)
+        corrupted_ids = set(defects.loc[sorted(lines), "id_persona"])
+        pd.testing.assert_frame_equal(kept, original[~original["id_persona"].isin(corrupted_ids)].reset_index(
+            drop=True))
+        assert len(original) == len(defects) - planted["registry"]["planted_defects_per_month"]["unique_person"]
+
+
+def test_registry_truth_is_self_consistent(truth):
+    regular = set(truth["registry"]["planted"]["regular_statuses"])
+    for month, figures in truth["registry"]["months"].items():
+        cells = pd.Series(figures["cells"])
+        assert (cells > 0).all()
+        parts = cells.index.to_series().str.split("|", expand=True).set_axis(
+            ["status", "sex", "age_band", "dept", "nationality"], axis=1)
+        parts["n"] = cells
+        assert set(parts["sex"]) <= {"male", "female"}
+        assert set(parts["age_band"]) <= {"0-17", "18-29", "30-44", "45-59", "60+"}
+        assert figures["registered_stock"] == cells.sum() == figures["rows_written"] - figures["quarantined_rows"]
+        assert figures["quarantined_rows"] == sum(figures["quarantined"].values())
+        assert figures["by_status"] == {s: int(n) for s, n in parts.groupby("status")["n"].sum().items()}
+        registered = parts.groupby("dept")["n"].sum()
+        regular_n = parts[parts["status"].isin(regular)].groupby("dept")["n"].sum()
+        assert figures["by_department"] == {d: {"registered": int(n), "regular": int(regular_n.get(d, 0))}
+                                            for d, n in registered.items()}
+        assert figures["regular_stock"] == int(regular_n.sum())
+        assert figures["regular_share"] == pytest.approx(figures["regular_stock"] / figures["registered_stock"])
+        assert figures["expiring"]["90"] == figures["expiring_90d"]
+        assert figures["expiring_total"]["90"] == figures["expiring_90d_total"]
+        for days in ("30", "60", "90"):
+            assert figures["expiring_total"][days] == sum(figures["expiring"][days].values())
+            assert all(n > 0 for n in figures["expiring"][days].values())
+        for shorter, longer in (("30", "60"), ("60", "90")):
+            assert figures["expiring_total"][shorter] <= figures["expiring_total"][longer]
+            assert all(n <= figures["expiring"][longer].get(d, 0) for d, n in figures["expiring"][shorter].items())
+        for d, n in figures["expiring"]["90"].items():
+            assert n <= figures["by_department"][d]["registered"]
+    for key, q in truth["registry"]["time_to_regular_status"].items():
+        cohort, sex = key.split("|")
+        assert sex in {"male", "female", "all"} and 2000 < int(cohort) <= YEAR
+        assert q["n"] > 0 and 0 <= q["q1"] <= q["median"] <= q["q3"]
+        if sex == "all":
+            parts = [truth["registry"]["time_to_regular_status"].get(f"{cohort}|{s}", {"n": 0})["n"] for s in SEXES]
+            assert q["n"] == sum(parts)
+
+
+def test_registry_truth_matches_the_valid_rows(landing, truth, reference_codes):
     months = truth["registry"]["months"]
     assert list(months) == TINY_MONTHS
     previous = None
     for month in TINY_MONTHS:
-        frame = registry_extract(landing, month)
+        frame = registry_valid_rows(landing, month, reference_codes)
         figures = months[month]
         as_of = pd.Timestamp(month) + pd.offsets.MonthEnd(0)
-        regular = frame["calidad_migratoria"].isin(REGULAR)
-        dept = frame["ubigeo_residencia"].str[:2].replace("", "unknown")
+        assert figures["as_of"] == as_of.strftime("%Y-%m-%d")
         assert figures["registered_stock"] == len(frame)
-        assert figures["regular_stock"] == int(regular.sum())
-        by_dept = pd.DataFrame({"dept": dept, "regular": regular}).groupby("dept")["regular"].agg(["size", "sum"])
+        assert figures["regular_stock"] == int(frame["regular"].sum())
+        assert figures["by_status"] == {s: int(n) for s, n in frame["calidad_migratoria"].value_counts().items()}
+        by_dept = frame.groupby("dept")["regular"].agg(["size", "sum"])
         assert figures["by_department"] == {d: {"registered": int(r["size"]), "regular": int(r["sum"])}
                                             for d, r in by_dept.iterrows()}
-        expiring = (frame["fecha_vencimiento"] > as_of) & (frame["fecha_vencimiento"] <= as_of + pd.Timedelta(days=90))
-        counts = dept[expiring].value_counts()
-        assert figures["expiring_90d"] == {d: int(c) for d, c in counts.items()}
-        assert figures["expiring_90d_total"] == int(expiring.sum())
+        for days in (30, 60, 90):
+            expiring = ((frame["fecha_vencimiento"] > as_of)
+                        & (frame["fecha_vencimiento"] <= as_of + pd.Timedelta(days=days)))
+            assert figures["expiring"][str(days)] == {d: int(c) for d, c in frame.loc[expiring, "dept"]
+                                                      .value_counts().items()}
+            assert figures["expiring_total"][str(days)] == int(expiring.sum())
+        cube = frame.groupby(["calidad_migratoria", "sex", "age_band", "dept", "nacionalidad"]).size()
+        assert figures["cells"] == {"|".join(k): int(n) for k, n in cube.items()}
         if previous is not None:
-            both = previous.merge(frame, on="id_persona", suffixes=("_before", "_now"))
+            both = previous.merge(frame, on="id_persona", suffixes=("_before", "_now"), validate="one_to_one")
             changed = both[both["calidad_migratoria_before"] != both["calidad_migratoria_now"]]
             pairs = (changed["calidad_migratoria_before"] + "->" + changed["calidad_migratoria_now"]).value_counts()
             assert figures["transitions"] == {k: int(v) for k, v in pairs.items()}
@@ -936,10 +1094,40 @@ def test_registry_truth_matches_the_extracts(landing, truth):
             same_doc = both[both["tipo_documento_before"] == both["tipo_documento_now"]]
             assert (same_doc["num_documento_before"].map(normalize_document)
                     == same_doc["num_documento_now"].map(normalize_document)).all()
+        else:
+            assert not {"arriving", "leaving", "transitions"} & set(figures)  # no previous month delivered
         previous = frame
     last = months[TINY_MONTHS[-1]]
     assert abs(last["regular_share"] - 0.55) < 0.04  # planted ≈ 0.55 (3,000 people)
     assert months["2024-02"]["transitions"].get("IRREGULAR->CPP", 0) > 0
+
+
+def test_registry_time_to_regular_status_matches_the_valid_rows(landing, truth, reference_codes):
+    rows = pd.concat([registry_valid_rows(landing, m, reference_codes) for m in TINY_MONTHS], ignore_index=True)
+    regular = rows[rows["regular"]]
+    first = regular.loc[regular.groupby("id_persona")["fecha_inicio_calidad"].idxmin()]
+    days = (first["fecha_inicio_calidad"] - first["fecha_ultimo_ingreso"]).dt.days
+    people = pd.DataFrame({"cohort": first["fecha_ultimo_ingreso"].dt.year, "sex": first["sex"], "days": days})
+
+    def percentile_disc(values: pd.Series, p: float) -> int:
+        ordered = np.sort(values.to_numpy())
+        return int(ordered[int(np.ceil(p * len(ordered))) - 1])
+
+    expected = {}
+    for (cohort, sex), group in pd.concat([people, people.assign(sex="all")]).groupby(["cohort", "sex"]):
+        expected[f"{cohort}|{sex}"] = {"n": len(group), "q1": percentile_disc(group["days"], 0.25),
+                                       "median": percentile_disc(group["days"], 0.5),
+                                       "q3": percentile_disc(group["days"], 0.75)}
+    assert truth["registry"]["time_to_regular_status"] == expected
+    assert (people["days"] >= 0).all() and len(people) > 1000
+
+
+def test_registry_age_is_in_completed_years():
+    """Born 29 February: a year older on 1 March in common years, on 29 February in leap years."""
+    birth = np.array([day_number("2000-02-29"), day_number("2000-03-01"), day_number("2006-03-31")])
+    assert completed_years(birth, day_number("2023-02-28")).tolist() == [22, 22, 16]
+    assert completed_years(birth, day_number("2024-02-29")).tolist() == [24, 23, 17]
+    assert completed_years(birth, day_number("2024-03-31")).tolist() == [24, 24, 18]
 
 
 def test_unhcr_tables_have_the_published_columns(landing, truth):

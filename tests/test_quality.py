@@ -22,6 +22,10 @@ SUITE_NAMES = [
     "raw__partner_organizations", "raw__partner_beneficiaries", "marts__labor_gaps",
     "marts__integration_indicators", "marts__program_reach", "marts__registry_stock", "marts__indicators",
     "marts__occupations", "marts__indicator_definitions",
+    "raw__migraciones_reference_figures", "intermediate__int_registry_extract_months",
+    "marts__registry_stock_by_group", "marts__registry_regular_share", "marts__registry_status_transitions",
+    "marts__registry_permits_expiring", "marts__registry_time_to_regular_status", "marts__registry_rows_quarantined",
+    "marts__unhcr_venezuela_peru", "marts__registry_published_figures",
 ]
 INDEX = ["source_file", "source_sheet", "source_row"]
 MEMBERS_FILE = "survey/enahopv/2024/Enahopv01-2024-200.csv"

@@ -7,7 +7,8 @@ import pytest
 
 from dagster_project.pseudonymize import Pseudonymizer
 from dagster_project.sources.landing import LandingFileError
-from dagster_project.sources.registry.readers import read_registry_extracts, read_unhcr_table
+from dagster_project.sources.landing import find_files
+from dagster_project.sources.registry.readers import EXTRACT_PATTERN, read_extract, read_unhcr_table
 from dagster_project.sources.survey.readers import find_crosswalk, harmonize_module, read_module_file, read_survey_table
 from dagster_project.sources.tabular import normalize_header
 
@@ -94,12 +95,14 @@ def test_registry_extract_is_pseudonymized_normalized_and_nameless(tmp_path):
     folder.mkdir(parents=True)
     (folder / "extract_2024-05.csv").write_bytes(EXTRACT.encode("latin-1"))
     (folder / "extract_2024-06.csv.tmp").write_text("still being written")  # ignored until renamed
-    frame, files = read_registry_extracts(tmp_path, Pseudonymizer(b"k" * 32))
-    assert [f.name for f in files] == ["registry/migraciones/extract_2024-05.csv"]
+    assert [p.name for p in find_files(folder, EXTRACT_PATTERN)] == ["extract_2024-05.csv"]
+    frame = read_extract(folder / "extract_2024-05.csv", tmp_path, Pseudonymizer(b"k" * 32))
+    assert frame.source_file.unique().tolist() == ["registry/migraciones/extract_2024-05.csv"]
     assert "nombres" not in frame.columns and "id_persona" not in frame.columns and "num_documento" not in frame.columns
     assert frame.document_key.iloc[0] == frame.document_key.iloc[1]  # one document however it was typed
     assert frame.person_key.str.fullmatch(r"[0-9a-f]{64}").all() and frame.person_key.nunique() == 2
-    assert frame.fecha_nacimiento.tolist() == ["1990-02-01", "1991-02-30"]  # the impossible date stays visible
+    assert frame.fecha_nacimiento.fillna("").tolist() == ["1990-02-01", ""]  # the impossible date is no date…
+    assert frame._dates_not_understood.fillna("").tolist() == ["", "fecha_nacimiento '1991-02-30'"]  # …and stays visible
     assert frame.ubigeo_residencia.tolist()[0] == "010101" and frame.calidad_migratoria.tolist() == ["CPP", "IRREGULAR"]
     assert frame.extract_month.unique().tolist() == ["2024-05"]
     text = frame.to_csv()

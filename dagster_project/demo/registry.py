@@ -3,19 +3,28 @@
 The registry is a columnar population (numpy arrays, one slot per person ever known) stepped month by month:
 people leave, permits expire (renewed or not), statuses move by the monthly transition probabilities, new people
 arrive. Each month's active people are written as that month's full snapshot, alternating the two delivery
-formats (odd months: comma, UTF-8, ISO dates; even months: semicolon, Latin-1, DD/MM/YYYY). The exact counts the
-warehouse must reproduce are returned per month.
+formats (odd months: comma, UTF-8, ISO dates; even months: semicolon, Latin-1, DD/MM/YYYY).
+
+Each extract also carries planted defects (truth.yaml `planted_defects_per_month`): a few people's rows with one
+value corrupted so that the row breaks exactly one rule of the load's quarantine (or, for `unique_person`, written
+twice). They draw from a child of the registry stream, so the simulation and every other row are the same with or
+without them. The exact figures the warehouse must reproduce are computed on the valid rows only (the defect rows,
+and both rows of a duplicated person, count as absent from that month) and returned per month, with the time to
+first regular status over all months.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .geography import DEPARTMENTS
-from .io_utils import MISSING_DAY, add_years, date_categorical, day, iso, month_end, month_list, unique_ints, write_csv
+from .io_utils import (EPOCH, MISSING_DAY, add_years, date_categorical, day, iso, month_end, month_list, unique_ints,
+                       write_csv)
 
 STATUSES = ["IRREGULAR", "TURISTA", "PTP", "CPP", "RESIDENTE", "SOLICITANTE_REFUGIO", "REFUGIADO", "HUMANITARIA",
             "NACIONALIZADO"]
@@ -29,6 +38,21 @@ DOC_BY_STATUS = {"PTP": "PTP", "CPP": "CPP", "RESIDENTE": "CE", "REFUGIADO": "CE
                  "NACIONALIZADO": "DNI"}  # other statuses keep their travel document (PASAPORTE or CEDULA)
 DOC_RANGE = 24_000_000  # per-person document base numbers are distinct values in [0, DOC_RANGE)
 DOC_MULTIPLIERS = {"CEDULA": 7, "CE": 11, "CPP": 13, "PTP": 17, "DNI": 19, "PASAPORTE": 23, "CEDULA_OTHER": 29}
+
+DATE_COLUMNS = ["fecha_nacimiento", "fecha_ultimo_ingreso", "fecha_inicio_calidad", "fecha_vencimiento"]
+
+# The row rules of the extract's quarantine (expectations/raw__registry_extracts.json), in the order defects are planted
+QUARANTINE_RULES = ["status_code", "document_type_code", "sex_code", "nationality_code", "date_format",
+                    "birth_before_entry", "entry_before_status_start", "status_start_before_expiry",
+                    "date_after_extract_month", "ubigeo_code", "unique_person"]
+BAD_CODES = {"status_code": ("calidad_migratoria", "VISITANTE"), "document_type_code": ("tipo_documento", "LICENCIA"),
+             "sex_code": ("sexo", "X"), "nationality_code": ("nacionalidad", "XXX")}
+BAD_UBIGEOS = ["999999", "150199"]  # no such department / no such district of Lima province (alternating)
+AGE_BANDS = ["0-17", "18-29", "30-44", "45-59", "60+"]
+AGE_BAND_LOWER = [18, 30, 45, 60]  # lower bounds of the bands after the first
+SEX_NAMES = ["male", "female"]     # by the `female` flag
+EXPIRING_DAYS = [30, 60, 90]
+PERCENTILES = {"q1": 0.25, "median": 0.5, "q3": 0.75}
 
 FEMALE_NAMES = ["María", "Ana", "Sofía", "Valentina", "Génesis", "Yéssica", "Andreína", "Mariángel", "Dayana",
                 "Luisa", "Carmen", "Rosa", "Daniela", "Gabriela", "Isabel", "Nazareth", "Yulimar", "Milagros",
@@ -143,6 +167,10 @@ class Registry:
         self.doc_base = unique_ints(rng, capacity, 0, DOC_RANGE)
         self.nationalities = list(cfg["nationality_mix"])
         self.ubigeos = _residence_districts()
+        # department index of each district (last slot: the empty ubigeo, index -1 → 'unknown')
+        district_dept = [d[:2] for d in self.ubigeos[0]] + ["unknown"]
+        self.dept_codes = sorted(set(district_dept))
+        self.district_dept = np.array([self.dept_codes.index(d) for d in district_dept], dtype=np.int64)
         self.given_names, self.given_blocks, self.surname_names, self.surname_blocks = _name_tables()
         fields = {"active": bool, "female": bool, "nat": np.int16, "birth": np.int64, "entry": np.int64,
                   "status": np.int16, "start": np.int64, "expiry": np.int64, "ubigeo": np.int32,
@@ -284,28 +312,62 @@ class Registry:
         })[EXTRACT_COLUMNS]
 
     def month_truth(self, idx: np.ndarray, as_of: int, regular: set[str]) -> dict:
-        """Exact counts of the month's extract: stock, regular stock, by department, expiring within 90 days."""
-        status = self.status[idx]
+        """Exact counts over the month's valid rows `idx`: stock, regular stock, by status and department, permits
+        expiring within 30/60/90 days, and the finest stock cube (status × sex × age band × department ×
+        nationality)."""
+        status = self.status[idx].astype(np.int64)
         is_regular = np.isin(status, [CODE[s] for s in regular])
-        districts = np.array(self.ubigeos[0] + [""], dtype=object)
-        dept = np.array([d[:2] if d else "unknown" for d in districts], dtype=object)[self.ubigeo[idx]]
+        n_dept = len(self.dept_codes)
+        dept = self.district_dept[self.ubigeo[idx]]
+        registered = np.bincount(dept, minlength=n_dept)
+        regular_by_dept = np.bincount(dept[is_regular], minlength=n_dept)
         expiry = self.expiry[idx]
-        expiring = (expiry != NO_EXPIRY) & (expiry > as_of) & (expiry <= as_of + 90)
-        frame = pd.DataFrame({"dept": dept, "regular": is_regular, "expiring": expiring})
-        by_dept = frame.groupby("dept", sort=True).agg(registered=("regular", "size"), regular=("regular", "sum"),
-                                                       expiring=("expiring", "sum"))
-        counts = np.bincount(status, minlength=len(STATUSES))
+        expiring, expiring_total = {}, {}
+        for days in EXPIRING_DAYS:
+            mask = (expiry != NO_EXPIRY) & (expiry > as_of) & (expiry <= as_of + days)
+            counts = np.bincount(dept[mask], minlength=n_dept)
+            expiring[str(days)] = {self.dept_codes[i]: int(c) for i, c in enumerate(counts) if c}
+            expiring_total[str(days)] = int(mask.sum())
+        band = np.searchsorted(AGE_BAND_LOWER, completed_years(self.birth[idx], as_of), side="right")
+        n_nat = len(self.nationalities)
+        key = (((status * 2 + self.female[idx]) * len(AGE_BANDS) + band) * n_dept + dept) * n_nat + self.nat[idx]
+        cell_keys, cell_counts = np.unique(key, return_counts=True)
+        cells = {}
+        for k, c in zip(cell_keys.tolist(), cell_counts.tolist()):
+            k, nat = divmod(k, n_nat)
+            k, d = divmod(k, n_dept)
+            k, b = divmod(k, len(AGE_BANDS))
+            s, female = divmod(k, 2)
+            parts = (STATUSES[s], SEX_NAMES[female], AGE_BANDS[b], self.dept_codes[d], self.nationalities[nat])
+            cells["|".join(parts)] = c
+        by_status = np.bincount(status, minlength=len(STATUSES))
         return {
             "as_of": iso(as_of),
             "registered_stock": int(idx.size),
             "regular_stock": int(is_regular.sum()),
             "regular_share": float(is_regular.mean()) if idx.size else None,
-            "by_status": {s: int(c) for s, c in zip(STATUSES, counts) if c},
-            "by_department": {d: {"registered": int(r.registered), "regular": int(r.regular)}
-                              for d, r in by_dept.iterrows()},
-            "expiring_90d": {d: int(r.expiring) for d, r in by_dept.iterrows() if r.expiring},
-            "expiring_90d_total": int(expiring.sum()),
+            "by_status": {s: int(c) for s, c in zip(STATUSES, by_status) if c},
+            "by_department": {self.dept_codes[i]: {"registered": int(r), "regular": int(g)}
+                              for i, (r, g) in enumerate(zip(registered, regular_by_dept)) if r},
+            "expiring_90d": expiring["90"],
+            "expiring_90d_total": expiring_total["90"],
+            "expiring": expiring,
+            "expiring_total": expiring_total,
+            "cells": cells,
         }
+
+
+def completed_years(birth: np.ndarray, as_of: int) -> np.ndarray:
+    """Age in completed years at `as_of`: year difference, minus 1 if (month, day) of as_of < that of birth."""
+    dates = EPOCH + np.asarray(birth, dtype=np.int64).astype("timedelta64[D]")
+    year = dates.astype("datetime64[Y]").astype(np.int64) + 1970
+    month_start = dates.astype("datetime64[M]")
+    month_day = ((month_start.astype(np.int64) % 12 + 1) * 100
+                 + (dates - month_start.astype("datetime64[D]")).astype(np.int64) + 1)
+    ref = EPOCH + np.timedelta64(int(as_of), "D")
+    ref_year = int(str(ref)[:4])
+    ref_month_day = int(str(ref)[5:7]) * 100 + int(str(ref)[8:10])
+    return ref_year - year - (ref_month_day < month_day)
 
 
 def _probs(mapping: dict) -> np.ndarray:
@@ -423,48 +485,234 @@ def _initial_stock(registry: Registry, n: int, as_of: int, initial_regular_share
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# files
+# the monthly extracts and their truth
 
 def generate_registry(rng: np.random.Generator, truth: dict, sizes: dict, landing_dir: Path) -> tuple[dict, list[Path]]:
-    """Write every monthly extract; return the exact per-month figures."""
+    """Write every monthly extract, with the planted defects; return the exact per-month figures of the valid rows."""
     cfg = truth["registry"]
     months = month_list(truth["first_month"], sizes["registry_months"])
     n0 = sizes["registry_people"]
     capacity = int(n0 * (1 + cfg["arrival_rate"] * 1.2 * len(months))) + 1000
+    defect_counts = planted_defect_counts(cfg)
+    # defects draw from a child stream: the simulation (and every clean row) is the same with or without them
+    defect_rng = rng.spawn(1)[0]
     registry = Registry(rng, cfg, capacity)
     initial_share = solve_initial_regular_share(cfg, len(months))
     previous_end = month_end(str(np.datetime64(months[0], "M") - np.timedelta64(1, "M")))
     _initial_stock(registry, n0, previous_end, initial_share)
     folder = landing_dir / "registry" / "migraciones"
     regular = set(cfg["regular_statuses"])
+    regular_codes = [CODE[s] for s in regular]
+    first_regular_start = np.full(capacity, np.iinfo(np.int64).max, dtype=np.int64)
     per_month: dict[str, dict] = {}
     paths: list[Path] = []
-    before_idx = registry.snapshot_index()
-    before_status = registry.status[before_idx].copy()
-    for month in months:
+    before_idx = before_status = None
+    for number, month in enumerate(months):
         end = month_end(month)
-        flows = registry.step(previous_end, end)
+        registry.step(previous_end, end)
         idx = registry.snapshot_index()
-        paths.append(_write_extract(registry, idx, month, folder, cfg["messy_document_share"]))
-        figures = registry.month_truth(idx, end, regular)
-        if month != months[0]:
-            figures.update(flows)
-            figures["transitions"] = _transitions(before_idx, before_status, idx, registry.status[idx])
+        style = "iso" if int(month[5:7]) % 2 == 1 else "dmy"
+        defects = plant_defects(defect_rng, registry, idx, end, style, defect_counts, number)
+        path, planted = _write_extract(registry, idx, month, folder, cfg["messy_document_share"], defects,
+                                       defect_rng)
+        paths.append(path)
+        valid = np.delete(idx, defects.positions)  # corrupted rows (and both rows of a duplicated person) are out
+        quarantined = {rule: int(n) for rule in QUARANTINE_RULES
+                       if (n := defects.rows_per_rule.get(rule, 0))}
+        figures = {"rows_written": int(idx.size + defects.duplicates.size), "quarantined": quarantined,
+                   "quarantined_rows": sum(quarantined.values()), "planted_defects": planted}
+        figures.update(registry.month_truth(valid, end, regular))
+        status = registry.status[valid].copy()
+        if before_idx is not None:
+            figures["arriving"] = int(np.setdiff1d(valid, before_idx, assume_unique=True).size)
+            figures["leaving"] = int(np.setdiff1d(before_idx, valid, assume_unique=True).size)
+            figures["transitions"] = _transitions(before_idx, before_status, valid, status)
         per_month[month] = figures
-        before_idx, before_status, previous_end = idx, registry.status[idx].copy(), end
+        reg = valid[np.isin(status, regular_codes)]
+        first_regular_start[reg] = np.minimum(first_regular_start[reg], registry.start[reg])
+        before_idx, before_status, previous_end = valid, status, end
     realized = {"department_names": {d.code: d.name for d in DEPARTMENTS},
                 "initial_regular_share": initial_share,
                 "expected_final_regular_share": expected_final_regular_share(cfg, initial_share, len(months)),
-                "months": per_month}
+                "planted_defects_per_month": defect_counts,
+                "months": per_month,
+                "time_to_regular_status": _time_to_regular_status(registry, first_regular_start)}
     return realized, paths
 
 
-def _write_extract(registry: Registry, idx: np.ndarray, month: str, folder: Path, messy_share: float) -> Path:
+# ----------------------------------------------------------------------------------------------------------------
+# planted defects: rows the load's quarantine must set aside, each breaking exactly one rule
+
+def planted_defect_counts(cfg: dict) -> dict[str, int]:
+    """Rows corrupted per rule and month: truth.yaml `planted_defects_per_month` (a rule left out: 1)."""
+    configured = cfg.get("planted_defects_per_month") or {}
+    unknown = set(configured) - set(QUARANTINE_RULES)
+    if unknown:
+        raise ValueError(f"planted_defects_per_month: unknown rule(s) {sorted(unknown)}; rules: {QUARANTINE_RULES}")
+    return {rule: int(configured.get(rule, 1)) for rule in QUARANTINE_RULES}
+
+
+@dataclass
+class Defects:
+    """One month's planted defects, by position in the month's snapshot `idx`."""
+    edits: list[tuple[int, str, str | None]] = field(default_factory=list)  # (position, column, text; None = empty)
+    rule_of: dict[int, str] = field(default_factory=dict)                    # position → rule it breaks
+    duplicates: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # rows written twice
+    rows_per_rule: dict[str, int] = field(default_factory=dict)             # rows quarantined per rule
+
+    @property
+    def positions(self) -> np.ndarray:
+        return np.array(sorted(self.rule_of), dtype=np.int64)
+
+
+def _date_text(days: int, style: str) -> str:
+    text = iso(days)
+    return text if style == "iso" else f"{text[8:10]}/{text[5:7]}/{text[0:4]}"
+
+
+def _not_a_date(year: int, month: int, day_of_month: int, style: str) -> str:
+    """A date-shaped text in the month's style that is no calendar date (31/02/2024, 2024-13-05)."""
+    return f"{year:04d}-{month:02d}-{day_of_month:02d}" if style == "iso" else \
+        f"{day_of_month:02d}/{month:02d}/{year:04d}"
+
+
+def plant_defects(rng: np.random.Generator, registry: Registry, idx: np.ndarray, as_of: int, style: str,
+                  counts: dict[str, int], month_number: int) -> Defects:
+    """Pick distinct people of the month's snapshot and corrupt one value of each (or duplicate the row, for
+    unique_person) so that the row breaks exactly one quarantine rule, dates written in the month's style."""
+    out = Defects()
+    birth, entry, start, expiry = (getattr(registry, a)[idx] for a in ("birth", "entry", "start", "expiry"))
+    has_expiry = expiry != NO_EXPIRY
+    taken = np.zeros(idx.size, dtype=bool)
+    everyone = np.ones(idx.size, dtype=bool)
+
+    def pick(eligible: np.ndarray, k: int, rule: str) -> list[int]:
+        candidates = np.flatnonzero(eligible & ~taken)
+        if candidates.size < k:
+            raise RuntimeError(f"not enough people to plant {k} {rule} defect(s) in the extract of {iso(as_of)}")
+        chosen = np.sort(rng.choice(candidates, size=k, replace=False))
+        taken[chosen] = True
+        for position in chosen.tolist():
+            out.rule_of[position] = rule
+        return chosen.tolist()
+
+    def edit(position: int, column: str, text: str | None) -> None:
+        out.edits.append((position, column, text))
+
+    for rule in QUARANTINE_RULES:
+        k = counts[rule]
+        if k == 0:
+            continue
+        out.rows_per_rule[rule] = 2 * k if rule == "unique_person" else k
+        if rule in BAD_CODES:
+            column, value = BAD_CODES[rule]
+            for p in pick(everyone, k, rule):
+                edit(p, column, value)
+        elif rule == "ubigeo_code":
+            for i, p in enumerate(pick(everyone, k, rule)):
+                edit(p, "ubigeo_residencia", BAD_UBIGEOS[(month_number + i) % len(BAD_UBIGEOS)])
+        elif rule == "unique_person":
+            out.duplicates = np.array(pick(everyone, k, rule), dtype=np.int64)
+        elif rule == "date_format":
+            for i in range(k):
+                variant = (month_number + i) % 4  # which date column, cycling month by month
+                column = DATE_COLUMNS[variant]
+                (p,) = pick(has_expiry if variant == 3 else everyone, 1, rule)
+                if variant == 0:    # no 30/31 February
+                    year = int(iso(birth[p])[:4])
+                    text = _not_a_date(year, 2, 30, style) if style == "iso" else _not_a_date(year, 2, 31, style)
+                elif variant == 1:  # month 13
+                    text = _not_a_date(int(iso(entry[p])[:4]), 13, int(iso(entry[p])[8:10]), style)
+                elif variant == 2:  # missing
+                    text = None
+                else:               # no 31 April
+                    text = _not_a_date(int(iso(expiry[p])[:4]), 4, 31, style)
+                edit(p, column, text)
+        elif rule == "birth_before_entry":   # born on or after the last entry (still not after the month)
+            for p in pick(everyone, k, rule):
+                edit(p, "fecha_nacimiento", _date_text(entry[p] + rng.integers(0, min(as_of - entry[p], 400) + 1),
+                                                       style))
+        elif rule == "entry_before_status_start":  # entered after the status started (still within the month)
+            for p in pick(start < as_of, k, rule):
+                edit(p, "fecha_ultimo_ingreso", _date_text(start[p] + rng.integers(1, min(as_of - start[p], 400) + 1),
+                                                           style))
+        elif rule == "status_start_before_expiry":  # the permit expires before it starts
+            for p in pick(has_expiry, k, rule):
+                edit(p, "fecha_vencimiento", _date_text(start[p] - rng.integers(1, 60), style))
+        elif rule == "date_after_extract_month":    # the status starts after the extract's month; expiry moves along
+            for p in pick(everyone, k, rule):
+                shift = int(as_of - start[p] + rng.integers(1, 45))
+                edit(p, "fecha_inicio_calidad", _date_text(start[p] + shift, style))
+                if has_expiry[p]:
+                    edit(p, "fecha_vencimiento", _date_text(expiry[p] + shift, style))
+    return out
+
+
+def _apply_edits(frame: pd.DataFrame, edits: list[tuple[int, str, str | None]]) -> None:
+    """Write the handful of corrupted values into the (categorical) columns, in place."""
+    by_column: dict[str, list[tuple[int, str | None]]] = {}
+    for position, column, text in edits:
+        by_column.setdefault(column, []).append((position, text))
+    for column, items in by_column.items():
+        values = frame[column]
+        texts = [t for _, t in items if t is not None]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            new = [t for t in dict.fromkeys(texts) if t not in values.cat.categories]
+            values = values.cat.add_categories(new) if new else values.copy()
+        else:
+            values = values.copy()
+        positions = [p for p, _ in items]
+        values.iloc[positions] = [np.nan if t is None else t for _, t in items]
+        frame[column] = values
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# writing an extract
+
+def _write_extract(registry: Registry, idx: np.ndarray, month: str, folder: Path, messy_share: float,
+                   defects: Defects, rng: np.random.Generator) -> tuple[Path, list[dict]]:
+    """Write the month's extract with its defects; return the path and the planted rows ({rule, source_row,
+    column}; source_row = line in the file, the header being line 1)."""
     odd = int(month[5:7]) % 2 == 1
     frame = registry.extract_frame(idx, "iso" if odd else "dmy", messy_share)
+    _apply_edits(frame, defects.edits)
+    order = np.arange(idx.size, dtype=np.int64)
+    if defects.duplicates.size:  # the copy goes to a random place in the file
+        at = np.sort(rng.integers(0, idx.size + 1, size=defects.duplicates.size))
+        order = np.insert(order, at, defects.duplicates)
+        frame = frame.take(order)
+    columns = {}
+    for position, column, _ in defects.edits:
+        columns.setdefault(position, []).append(column)
+    planted = []
+    lines = np.flatnonzero(np.isin(order, defects.positions))
+    for line, position in zip(lines.tolist(), order[lines].tolist()):
+        rule = defects.rule_of[position]
+        planted.append({"rule": rule, "source_row": line + 2,
+                        "column": "id_persona" if rule == "unique_person" else columns[position][0]})
     path = folder / f"extract_{month}.csv"
     write_csv(frame, path, encoding="utf-8" if odd else "latin-1", sep="," if odd else ";")
-    return path
+    return path, planted
+
+
+def _time_to_regular_status(registry: Registry, first_regular_start: np.ndarray) -> dict:
+    """Days from the last entry to the first regular status start, per entry cohort × sex (and × all):
+    n and percentile_disc quartiles (the value at 1-based position ceil(p·n) of the sorted days)."""
+    people = np.flatnonzero(first_regular_start[: registry.n] != np.iinfo(np.int64).max)
+    days = first_regular_start[people] - registry.entry[people]
+    cohort = (EPOCH + registry.entry[people].astype("timedelta64[D]")).astype("datetime64[Y]").astype(np.int64) + 1970
+    female = registry.female[people]
+    out = {}
+    for year in np.unique(cohort).tolist():
+        in_cohort = cohort == year
+        for sex, mask in (("male", in_cohort & ~female), ("female", in_cohort & female), ("all", in_cohort)):
+            values = np.sort(days[mask])
+            if values.size == 0:
+                continue
+            n = int(values.size)
+            out[f"{year}|{sex}"] = {"n": n, **{name: int(values[math.ceil(p * n) - 1])
+                                               for name, p in PERCENTILES.items()}}
+    return out
 
 
 def _transitions(before_idx: np.ndarray, before_status: np.ndarray, idx: np.ndarray, status: np.ndarray) -> dict:

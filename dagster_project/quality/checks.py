@@ -8,6 +8,7 @@ No `from __future__ import annotations` here: Dagster inspects the check functio
 definition time and rejects it when it is a string.
 """
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Union
@@ -15,7 +16,7 @@ from typing import Union
 import dagster as dg
 
 from dagster_project.resources import DUCKDB_POOL
-from dagster_project.sources.incremental import mark_validated, pending_batches
+from dagster_project.sources.incremental import has_quarantine, load_validations
 
 # Where a failing row came from, when the table carries it (every raw table does; marts do not).
 DEFAULT_INDEX_COLUMNS = ["source_file", "source_sheet", "source_row"]
@@ -54,9 +55,9 @@ def gx_asset_check(
         quality = context.resources.quality
         warehouse = getattr(context.resources, warehouse_resource_key)
         with warehouse.connect(read_only=True) as connection:
-            pending = pending_batches(connection, schema, table)
-        if pending is not None:
-            return _validate_batches(context, warehouse, quality, schema, table, suite_name, index_columns, pending)
+            loaded_file_by_file = schema == "raw" and has_quarantine(connection, table)
+        if loaded_file_by_file:  # each file was validated as it loaded (row rules, quarantine): report the ledger
+            return _report_load_validation(context, warehouse, schema, table, suite_name)
         try:
             frame = warehouse.read_table(schema, table)
         except duckdb.CatalogException as error:
@@ -78,7 +79,45 @@ def _validate(context, quality, frame, suite_name: str, index_columns: list[str]
     from dagster_project.quality.gx_runner import validate_frame
 
     return validate_frame(frame, Path(quality.expectations_dir) / f"{suite_name}.json", Path(quality.data_docs_dir),
-                          index_columns, run_name=context.run.run_id)
+                          index_columns, run_name=context.run.run_id, parameters=quality.suite_parameters())
+
+
+def _report_load_validation(context, warehouse, schema: str, table: str, suite_name: str) -> dg.AssetCheckResult:
+    """A table whose files are validated as they load (row rules, quarantine): report what the ledger holds.
+    Any file whose rows failed the suite (a structural failure, or a row rule broken beyond its tolerance) fails
+    the check, and keeps failing on later runs until a corrected file replaces it."""
+    with warehouse.connect(read_only=True) as connection:
+        files = load_validations(connection, table)
+    failing = [(name, json.loads(outcome or "{}")) for name, passed, _, outcome in files if not passed]
+    quarantined = {name: rows for name, _, rows, _ in files if rows}
+    metadata = {
+        "suite": suite_name,
+        "table": f"{schema}.{table}",
+        "files": len(files),
+        "rows_quarantined": sum(quarantined.values()),
+        "rows_quarantined_by_file": dg.MetadataValue.json(quarantined),
+        "failing_files": dg.MetadataValue.json([name for name, _ in failing]),
+    }
+    if not failing:
+        message = (f"{len(files)} file(s) of {schema}.{table} passed suite {suite_name} when loaded; "
+                   f"{sum(quarantined.values())} row(s) set aside in {schema}.{table}_quarantine")
+        context.log.info(message)
+        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.ERROR, description=message,
+                                   metadata=metadata)
+    from dagster_project.quality.gx_runner import ValidationOutcome
+
+    summaries = []
+    for name, outcome in failing:
+        rebuilt = ValidationOutcome(**{k: outcome[k] for k in ("suite", "success", "evaluated", "rows", "failed",
+                                                              "data_docs_url") if k in outcome})
+        summaries.append(f"{name}: " + rebuilt.summary())
+    summary = "\n\n".join(summaries)
+    context.log.warning(summary)
+    headline = f"{failing[0][0]} failed suite {suite_name}: " + summaries[0].split(": ", 1)[1].splitlines()[0]
+    return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.ERROR, description=headline,
+                               metadata={**metadata, "summary": dg.MetadataValue.text(summary),
+                                         "failing_expectations_json": dg.MetadataValue.json(
+                                             {name: outcome.get("failed", []) for name, outcome in failing})})
 
 
 def _check_result(context, outcome, suite_name: str, schema: str, table: str, extra: dict | None = None,
@@ -105,35 +144,6 @@ def _check_result(context, outcome, suite_name: str, schema: str, table: str, ex
             **(extra or {}),
         },
     )
-
-
-def _validate_batches(context, warehouse, quality, schema: str, table: str, suite_name: str,
-                      index_columns: list[str], pending: list[str]) -> dg.AssetCheckResult:
-    """A table loaded file by file (sources/incremental.py): validate each file not validated yet, one at a time
-    (memory stays one file's worth), mark those that pass; the first failing file fails the check."""
-    validated = []
-    outcome = None
-    for source_file in pending:
-        with warehouse.connect(read_only=True) as connection:
-            frame = connection.execute(f"select * from {schema}.{table} where source_file = ?", [source_file]).df()
-        outcome = _validate(context, quality, frame, suite_name, index_columns)
-        del frame
-        if not outcome.success:
-            break
-        validated.append(source_file)
-    with warehouse.connect() as connection:
-        mark_validated(connection, table, validated)
-    extra = {"files_validated_now": dg.MetadataValue.json(validated),
-             "files_pending": dg.MetadataValue.json([f for f in pending if f not in validated])}
-    if outcome is None:
-        message = f"{schema}.{table}: no new file to validate (every loaded file passed this suite when it was loaded)"
-        context.log.info(message)
-        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.ERROR, description=message,
-                                   metadata={"suite": suite_name, "table": f"{schema}.{table}", **extra})
-    failing = None if outcome.success else pending[len(validated)]
-    headline = (f"{len(validated)} new file(s) of {schema}.{table} passed" if failing is None else
-                f"{failing} failed suite {suite_name}: " + outcome.summary().splitlines()[0])
-    return _check_result(context, outcome, suite_name, schema, table, extra, headline)
 
 
 def gx_checks_for(

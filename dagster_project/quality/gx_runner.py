@@ -74,6 +74,9 @@ class ValidationOutcome:
     rows: int
     failed: list[dict[str, Any]] = field(default_factory=list)
     data_docs_url: str = ""
+    # With `collect_rows`: per row-rule expectation (one with `meta.rule`) that found failing rows, even when it
+    # passed under its `mostly` tolerance: {rule, column, reason, rows: [{index and checked columns: value}, ...]}.
+    row_failures: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def failed_count(self) -> int:
@@ -159,19 +162,23 @@ def validate_frame(
     unexpected_index_columns: list[str] | None = None,
     *,
     run_name: str | None = None,
+    parameters: dict[str, Any] | None = None,
+    collect_rows: bool = False,
 ) -> ValidationOutcome:
     """Validate `frame` with the suite in `suite_file` (its name is the file stem) and write its Data Docs page.
 
     `unexpected_index_columns` (e.g. `["source_file", "source_row"]`) name the columns that identify a failing
     row in the examples; the ones missing from `frame` are ignored. `run_name` (e.g. the Dagster run id) labels
-    the result in Data Docs.
+    the result in Data Docs. `parameters` fill the suite's `{"$PARAMETER": name}` values (reference lists,
+    configurable bounds). `collect_rows` asks GX for every failing row of the row rules (`outcome.row_failures`),
+    which the load step quarantines.
     """
     suite_file = Path(suite_file)
     data_docs_dir = Path(data_docs_dir).resolve()
     index_columns = [c for c in (unexpected_index_columns or []) if c in frame.columns]
     with _LOCK:
         session = _session_for(data_docs_dir)
-        return session.validate(frame, suite_file, index_columns, run_name)
+        return session.validate(frame, suite_file, index_columns, run_name, parameters or {}, collect_rows)
 
 
 def load_suite_dict(suite_file: Path) -> dict[str, Any]:
@@ -320,12 +327,12 @@ class _GxSession:
             except Exception as error:  # noqa: BLE001 - a broken sibling must not block this validation
                 logger.warning("Skipping expectation suite %s: %s", sibling, error)
 
-    def _checkpoint_for(self, suite_file: Path, index_columns: list[str]):
+    def _checkpoint_for(self, suite_file: Path, index_columns: list[str], collect_rows: bool):
         import great_expectations as gx
 
         name = suite_file.stem
         content = suite_file.read_bytes()
-        signature = (hashlib.sha256(content).hexdigest(), tuple(index_columns))
+        signature = (hashlib.sha256(content).hexdigest(), tuple(index_columns), collect_rows)
         prepared = self.prepared.get(name)
         if prepared is not None and prepared.signature == signature:
             return prepared.checkpoint
@@ -343,7 +350,7 @@ class _GxSession:
             gx.ValidationDefinition(name=f"validate_{name}", data=batch_definition, suite=suite)
         )
         result_format: dict[str, Any] = {
-            "result_format": "SUMMARY",
+            "result_format": "COMPLETE" if collect_rows else "SUMMARY",
             "partial_unexpected_count": EXAMPLES_PER_FAILURE,
         }
         if index_columns:
@@ -362,11 +369,12 @@ class _GxSession:
     # -- one validation ----------------------------------------------------------------------------------------
 
     def validate(
-        self, frame: "pd.DataFrame", suite_file: Path, index_columns: list[str], run_name: str | None
+        self, frame: "pd.DataFrame", suite_file: Path, index_columns: list[str], run_name: str | None,
+        parameters: dict[str, Any], collect_rows: bool,
     ) -> ValidationOutcome:
         from great_expectations.core.run_identifier import RunIdentifier
 
-        checkpoint = self._checkpoint_for(suite_file, index_columns)
+        checkpoint = self._checkpoint_for(suite_file, index_columns, collect_rows)
         self._register_sibling_suites(suite_file.parent.resolve())
 
         # Checks of one Dagster run may validate in parallel processes sharing these directories. Rebuilding the
@@ -375,10 +383,12 @@ class _GxSession:
         with _directory_lock(self.results_dir / ".validation.lock"):
             self._prune_results(suite_file.stem)
             run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(timezone.utc))
-            checkpoint_result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=run_id)
+            checkpoint_result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=run_id,
+                                               expectation_parameters=parameters or None)
         (result_key, suite_result), *_ = checkpoint_result.run_results.items()
 
         failed = [_describe_failure(result, index_columns) for result in suite_result.results if not result.success]
+        row_failures = [_row_failures(result, index_columns) for result in suite_result.results] if collect_rows else []
         return ValidationOutcome(
             suite=suite_file.stem,
             success=bool(suite_result.success),
@@ -386,6 +396,7 @@ class _GxSession:
             rows=int(len(frame)),
             failed=failed,
             data_docs_url=self._page_url(result_key),
+            row_failures=[entry for entry in row_failures if entry],
         )
 
     def _page_url(self, result_key) -> str:
@@ -454,13 +465,37 @@ def _describe_failure(result, index_columns: list[str]) -> dict[str, Any]:
     return {
         "expectation": config.type,
         "column": ", ".join(columns) if columns else None,
-        "kwargs": _plain(kwargs),
+        "kwargs": _plain({k: _shorten(v) for k, v in kwargs.items()}),
         "reason": meta.get("reason") or _default_reason(config.type, kwargs),
         "unexpected_count": details.get("unexpected_count"),
         "unexpected_percent": _plain(details.get("unexpected_percent")),
         "examples": examples,
         "error": error,
     }
+
+
+def _row_failures(result, index_columns: list[str]) -> dict[str, Any] | None:
+    """Every failing row of a row-rule expectation (one whose meta names a `rule`), from a COMPLETE result."""
+    config = result.expectation_config
+    meta = dict(config.meta or {})
+    rows = list((result.result or {}).get("unexpected_index_list") or [])
+    if not meta.get("rule") or not rows:
+        return None
+    kwargs = {k: v for k, v in dict(config.kwargs).items() if k != "batch_id"}
+    columns = _columns_of(kwargs)
+    return {
+        "rule": meta["rule"],
+        "column": ", ".join(columns),
+        "reason": meta.get("reason") or _default_reason(config.type, kwargs),
+        "rows": [{str(name): _plain(value) for name, value in dict(entry).items()} for entry in rows],
+    }
+
+
+def _shorten(value: Any) -> Any:
+    """A long reference list (e.g. 1,890 ubigeos filled in from a seed) shown by its size in reports."""
+    if isinstance(value, (list, tuple, set)) and len(value) > 20:
+        return f"<{len(value)} values>"
+    return value
 
 
 def _columns_of(kwargs: dict[str, Any]) -> list[str]:

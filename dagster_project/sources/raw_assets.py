@@ -38,6 +38,10 @@ class RawTable:
     read: Reader
     uses_personal_data: bool = False  # needs the pseudonymizer
     batches: FileBatches | None = None  # load file by file, only new or changed files (big monthly deliveries)
+    # with `batches`: the GX suite whose row rules run on each file as it is loaded (rows breaking one are
+    # quarantined in raw.<name>_quarantine), and the columns each quarantine line carries besides file and row
+    row_rules_suite: str | None = None
+    quarantine_carries: tuple[str, ...] = ()
 
 
 OWNERS = {"survey": ["team:survey-analytics"], "registry": ["team:registry"], "partners": ["team:partner-programs"]}
@@ -73,26 +77,51 @@ def record_landed_files(warehouse: WarehouseResource, table: str, files: list[La
 
 
 def build_raw_asset(spec: RawTable) -> dg.AssetsDefinition:
-    resource_keys = {"warehouse", "landing"} | ({"pseudonymizer"} if spec.uses_personal_data else set())
+    if spec.batches is not None and not spec.row_rules_suite:
+        # a table loaded file by file is validated file by file, as it loads: it needs its suite's row rules
+        raise ValueError(f"raw.{spec.name} is loaded file by file and needs a row_rules_suite")
+    resource_keys = ({"warehouse", "landing"} | ({"pseudonymizer"} if spec.uses_personal_data else set())
+                     | ({"quality"} if spec.row_rules_suite else set()))
 
-    @dg.asset(
-        key=["raw", spec.name],
-        group_name=f"raw_{spec.family}",
-        description=spec.description,
-        owners=OWNERS[spec.family],
-        kinds={"pandas", "duckdb"},
+    specs = [dg.AssetSpec(key=["raw", spec.name], description=spec.description, group_name=f"raw_{spec.family}",
+                          owners=OWNERS[spec.family], kinds={"pandas", "duckdb"},
+                          tags={"family": spec.family, "layer": "raw"})]
+    if spec.row_rules_suite:  # the same load writes the rows set aside, with their reasons
+        specs.append(dg.AssetSpec(
+            key=["raw", f"{spec.name}_quarantine"], group_name=f"raw_{spec.family}", owners=OWNERS[spec.family],
+            kinds={"pandas", "duckdb"}, tags={"family": spec.family, "layer": "raw"}, skippable=False,
+            description=f"Rows of raw.{spec.name}'s files that broke a row rule of expectations/"
+                        f"{spec.row_rules_suite}.json: file, row, rule, columns, reason, values (never personal data)."))
+
+    @dg.multi_asset(
+        name=f"raw__{spec.name}",
+        specs=specs,
         pool=DUCKDB_POOL,
         required_resource_keys=resource_keys,
-        tags={"family": spec.family, "layer": "raw"},
     )
-    def _raw_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def _raw_asset(context: dg.AssetExecutionContext):
+        result = _load_raw_table(context)
+        if spec.row_rules_suite:
+            yield dg.MaterializeResult(asset_key=["raw", spec.name], metadata=result.metadata)
+            yield dg.MaterializeResult(asset_key=["raw", f"{spec.name}_quarantine"], metadata=_quarantine_rows(
+                context.resources.warehouse, spec.name))
+        else:
+            yield result
+
+    def _load_raw_table(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         landing_dir = Path(context.resources.landing.path)
         pseudonymizer = context.resources.pseudonymizer.get() if spec.uses_personal_data else None
         warehouse: WarehouseResource = context.resources.warehouse
         try:
             if spec.batches is not None:
+                gate = None
+                if spec.row_rules_suite:
+                    from dagster_project.quality.quarantine import RowRuleGate
+
+                    gate = RowRuleGate(context.resources.quality, spec.row_rules_suite, run_name=context.run.run_id,
+                                       carry=list(spec.quarantine_carries))
                 load = load_incrementally(warehouse.connect, spec.name, spec.batches, landing_dir, pseudonymizer,
-                                          context.log)
+                                          context.log, gate=gate)
                 if not load.files:  # nothing delivered yet: an empty table with the reader's columns
                     warehouse.replace_table("raw", spec.name, spec.read(landing_dir, pseudonymizer)[0])
                 record_landed_files(warehouse, spec.name, load.files)
@@ -119,10 +148,36 @@ def build_raw_asset(spec: RawTable) -> dg.AssetsDefinition:
     return _raw_asset
 
 
+def _quarantine_rows(warehouse: WarehouseResource, table: str) -> dict:
+    with warehouse.connect(read_only=True) as connection:
+        rows = connection.execute(f"select count(*) from raw.{table}_quarantine").fetchone()[0]
+    return {"dagster/row_count": int(rows)}
+
+
+def _quarantine_metadata(load: IncrementalLoad) -> dict:
+    if not load.quarantined and not load.failed:
+        return {}
+    preview = load.quarantine_preview
+    columns = ["source_file", "source_row", "rule", "column_name", "reason", "value_as_sent"]
+    table = "_no row set aside_"
+    if preview is not None and len(preview):
+        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        for row in preview[columns].head(20).itertuples(index=False):
+            lines.append("| " + " | ".join(("" if v is None or v is pd.NA else str(v)).replace("|", "\\|") for v in row) + " |")
+        table = "\n".join(lines)
+    return {
+        "rows_quarantined_now": sum(load.quarantined.values()),
+        "rows_quarantined_by_file": dg.MetadataValue.json(load.quarantined),
+        "quarantine_preview": dg.MetadataValue.md(table),
+        "files_failing_their_suite": dg.MetadataValue.json(sorted(load.failed)),
+    }
+
+
 def _incremental_result(table: str, load: IncrementalLoad, warehouse: WarehouseResource) -> dg.MaterializeResult:
     schema = warehouse.table_schema("raw", table)
     return dg.MaterializeResult(
         metadata={
+            **_quarantine_metadata(load),
             "dagster/row_count": load.rows,
             "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(name=c, type=t) for c, t in schema.items()]),
             "source_file_count": len(load.files),

@@ -2,6 +2,12 @@
 
 Personal data handling happens here, before anything reaches DuckDB: `nombres`/`apellidos` are never read
 (the CSV reader skips those columns), `id_persona` and the document number are replaced by keyed hashes.
+
+An extract's rows come out typed for the row rules of `expectations/raw__registry_extracts.json`, which the load
+step runs on each file before writing it (rows that break a rule are quarantined, see `quality/quarantine.py`):
+codes trimmed and upper-cased, dates as ISO text (NULL when empty or not a date in either contract format, with
+what was sent kept in the helper column `_dates_not_understood`), and the extract month's last day in
+`_extract_last_day`. Helper columns (names starting with `_`) are dropped before the rows are written.
 """
 
 from __future__ import annotations
@@ -39,11 +45,23 @@ UNHCR_CODE_COLUMNS = ["procedure_type", "app_type", "dec_level", "app_pc", "dec_
 
 
 def normalize_dates(values: pd.Series) -> pd.Series:
-    """ISO text for values in either contract format (YYYY-MM-DD, DD/MM/YYYY); anything else kept as sent."""
-    iso = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
-    day_first = pd.to_datetime(values, format="%d/%m/%Y", errors="coerce")
-    parsed = iso.fillna(day_first)
-    return parsed.dt.strftime("%Y-%m-%d").astype("string").fillna(values.astype("string"))
+    """ISO text for values in either contract format (YYYY-MM-DD, DD/MM/YYYY); NULL for anything else."""
+    text = values.astype("string").str.strip()
+    iso = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    day_first = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
+    return iso.fillna(day_first).dt.strftime("%Y-%m-%d").astype("string")
+
+
+def _dates_not_understood(frame: pd.DataFrame, parsed: dict[str, pd.Series]) -> pd.Series:
+    """Per row, the date values that were sent but are not dates ("fecha_x '31/02/2024'; …"), NULL if none."""
+    out = pd.Series(pd.NA, index=frame.index, dtype="string")
+    for column in DATE_COLUMNS:
+        sent = frame[column].astype("string").str.strip()
+        bad = sent.notna() & (sent != "") & parsed[column].isna()
+        if bad.any():
+            text = column + " '" + sent[bad] + "'"
+            out[bad] = out[bad].where(out[bad].isna(), out[bad] + "; " + text).fillna(text)
+    return out
 
 
 def read_extract(path: Path, landing_dir: Path, pseudonymizer: Pseudonymizer) -> pd.DataFrame:
@@ -58,29 +76,29 @@ def read_extract(path: Path, landing_dir: Path, pseudonymizer: Pseudonymizer) ->
     document = frame["tipo_documento"].str.upper() + "|" + frame["num_documento"]
     out["document_key"] = pseudonymizer.hash_series(document, namespace="registry_document")
     for column in CODE_COLUMNS:
-        out[column] = frame[column].str.upper().astype("string")
+        out[column] = frame[column].astype("string").str.strip().str.upper().replace("", pd.NA)
+    parsed = {column: normalize_dates(frame[column]) for column in DATE_COLUMNS}
     for column in DATE_COLUMNS:
-        out[column] = normalize_dates(frame[column])
-    ubigeo = frame["ubigeo_residencia"].astype("string")
+        out[column] = parsed[column]
+    ubigeo = frame["ubigeo_residencia"].astype("string").str.strip().replace("", pd.NA)
     digits = ubigeo.str.fullmatch(r"\d{1,6}").fillna(False)
     out["ubigeo_residencia"] = ubigeo.where(~digits, ubigeo.str.zfill(6))
     out["source_file"] = name
     out["source_row"] = np.arange(2, len(frame) + 2, dtype="int64")
-    return out.astype({c: "string" for c in EXTRACT_COLUMNS if c != "source_row"})
+    out = out.astype({c: "string" for c in EXTRACT_COLUMNS if c != "source_row"})
+    out["_dates_not_understood"] = _dates_not_understood(frame, parsed)
+    last_day = (pd.Period(month, freq="M").end_time.normalize()).strftime("%Y-%m-%d")
+    out["_extract_last_day"] = pd.Series(last_day, index=frame.index, dtype="string")
+    return out
 
 
-def read_registry_extracts(landing_dir: Path, pseudonymizer: Pseudonymizer) -> tuple[pd.DataFrame, list[LandedFile]]:
-    folder = landing_dir / "registry" / "migraciones"
-    frames, landed = [], []
-    for path in find_files(folder, EXTRACT_PATTERN):
-        frame = read_extract(path, landing_dir, pseudonymizer)
-        frames.append(frame)
-        landed.append(LandedFile(relative_name(path, landing_dir), file_sha256(path), len(frame)))
-    if not frames:
-        empty = {c: pd.Series(dtype="string") for c in EXTRACT_COLUMNS}
-        empty["source_row"] = pd.Series(dtype="int64")
-        return pd.DataFrame(empty), landed
-    return pd.concat(frames, ignore_index=True), landed
+def empty_registry_extracts(_landing_dir: Path, _pseudonymizer) -> tuple[pd.DataFrame, list[LandedFile]]:
+    """raw.registry_extracts before any extract was delivered: its columns, no rows. (Extracts themselves are read
+    file by file by the incremental loader, with `read_extract`.)"""
+    empty = {c: pd.Series(dtype="string") for c in EXTRACT_COLUMNS}
+    empty["source_row"] = pd.Series(dtype="int64")
+    empty["loaded_at"] = pd.Series(dtype="datetime64[us]")  # what the incremental load adds to each row
+    return pd.DataFrame(empty), []
 
 
 def read_unhcr_table(landing_dir: Path, table: str) -> tuple[pd.DataFrame, list[LandedFile]]:

@@ -1,22 +1,20 @@
 -- The one long table of published indicators that analysts, the brief and exports read. Survey indicators come
--- with design-based standard errors from the estimation step; registry and program indicators join here as their
--- families deepen.
+-- with design-based standard errors from the estimation step; the Migraciones registry indicators (counts of the
+-- extracts, domain 'registry', source 'migraciones') and UNHCR's Refugee Data Finder figures (domain 'registry',
+-- source 'unhcr') join as plain counts and shares; program indicators join as their family deepens.
 
-select
-    {{ dbt.safe_cast('indicator_id', dbt.type_string()) }} as indicator_id,
-    {{ dbt.safe_cast('domain', dbt.type_string()) }} as domain,
-    {{ dbt.safe_cast('source', dbt.type_string()) }} as source,
-    {{ dbt.safe_cast('period', dbt.type_string()) }} as period,
-    {{ dbt.safe_cast('population_group', dbt.type_string()) }} as population_group,
-    {{ dbt.safe_cast('sex', dbt.type_string()) }} as sex,
-    {{ dbt.safe_cast('region', dbt.type_string()) }} as region,
-    {{ dbt.safe_cast('age_group', dbt.type_string()) }} as age_group,
-    {{ dbt.safe_cast('estimate', type_double()) }} as estimate,
-    {{ dbt.safe_cast('se', type_double()) }} as se,
-    {{ dbt.safe_cast('ci_low', type_double()) }} as ci_low,
-    {{ dbt.safe_cast('ci_high', type_double()) }} as ci_high,
-    {{ dbt.safe_cast('cv', type_double()) }} as cv,
-    {{ dbt.safe_cast('n_unweighted', dbt.type_bigint()) }} as n_unweighted,
-    {{ dbt.safe_cast('unit', dbt.type_string()) }} as unit,
-    {{ dbt.safe_cast('reliability', dbt.type_string()) }} as reliability
-from {{ source('estimates', 'survey_indicators') }}
+{{ indicator_columns(source('estimates', 'survey_indicators')) }}
+
+{#- The registry models join when they have been built: a refresh of the survey family alone (an operator's choice in
+    the UI) builds `indicators` without them. The refs are taken outside the test so that dbt and Dagster always see
+    the dependency. -#}
+{%- set registry_indicators = ref('int_registry_indicators') %}
+{%- set unhcr_indicators = ref('int_unhcr_indicators') %}
+{%- for relation in [registry_indicators, unhcr_indicators] %}
+{%- if not execute or load_relation(relation) is not none %}
+
+union all
+
+{{ indicator_columns(relation) }}
+{%- endif %}
+{%- endfor %}

@@ -12,6 +12,7 @@ indicators as (
     select * from {{ ref('indicators') }}
     where age_group = 'all'
         and population_group in ('migrant', 'host')
+        and domain <> 'registry'  -- survey estimates only: registry and UNHCR counts have their own marts
 ),
 
 cells as (

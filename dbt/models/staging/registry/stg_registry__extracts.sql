@@ -1,5 +1,6 @@
 -- Migraciones monthly extracts: one row per person known to the registry at the end of each month.
--- Dates arrive as ISO text (or as delivered when unparseable: those become NULL here, the raw checks name them).
+-- Only rows that passed the row rules at load are here (the others are in raw.registry_extracts_quarantine), so
+-- dates are ISO text; `loaded_at` is when the row's file was loaded (incremental models rebuild from it).
 select
     {{ dbt.safe_cast('extract_month', dbt.type_string()) }} as extract_month,
     {{ month_start('extract_month') }} as extract_month_start,
@@ -14,5 +15,6 @@ select
     {{ safe_date('fecha_inicio_calidad') }} as status_start_date,
     {{ safe_date('fecha_vencimiento') }} as permit_expiry_date,
     nullif(trim(ubigeo_residencia), '') as residence_ubigeo,
+    loaded_at,
     {{ provenance_columns() }}
 from {{ source('raw', 'registry_extracts') }}
