@@ -34,6 +34,8 @@ EXPECTED_ASSET_KEYS = sorted([
     "marts/unhcr_venezuela_peru", "marts/registry_published_figures",
     "reference/inei_ubigeo", "reference/iso3166_countries", "reference/registry_indicator_definitions",
     "reference/unhcr_indicator_definitions", "reference/reference_figure_measures", "raw/registry_extracts_quarantine",
+    # partner family in depth (issue 5): R4V's consolidated-per-organization workbook
+    "raw/partner_consolidated_reports", "staging/stg_partners__consolidated_reports", "marts/r4v_consolidated_by_month",
 ])
 
 

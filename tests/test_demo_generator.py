@@ -321,7 +321,7 @@ def test_every_family_is_written_with_the_contract_names(landing, truth):
         "registry/unhcr/population.csv", "registry/unhcr/asylum_applications.csv",
         "registry/unhcr/asylum_decisions.csv",
         "partners/reference/indicators.csv", "partners/reference/organizations.csv",
-        "partners/reference/Proportions.xlsx",
+        "partners/reference/Proportions.xlsx", "partners/consolidated/consolidated_per_org_2024.xlsx",
         *[f"partners/5w/{m}/{name}" for m, (name, _) in FIVEW_FILES.items()],
         *[f"partners/beneficiaries/{org}/{m}.csv" for org in ("care", "hias", "encuentros-sjs") for m in TINY_MONTHS],
     ]

@@ -26,6 +26,7 @@ SUITE_NAMES = [
     "marts__registry_stock_by_group", "marts__registry_regular_share", "marts__registry_status_transitions",
     "marts__registry_permits_expiring", "marts__registry_time_to_regular_status", "marts__registry_rows_quarantined",
     "marts__unhcr_venezuela_peru", "marts__registry_published_figures",
+    "raw__partner_consolidated_reports", "marts__r4v_consolidated_by_month",  # issue 5: R4V consolidated workbook
 ]
 INDEX = ["source_file", "source_sheet", "source_row"]
 MEMBERS_FILE = "survey/enahopv/2024/Enahopv01-2024-200.csv"

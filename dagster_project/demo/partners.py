@@ -17,6 +17,7 @@ import pandas as pd
 
 from .geography import ADMIN1_NAMES
 from .io_utils import atomic_path, mojibake, month_list, write_csv
+from .partners_consolidated import write_consolidated
 
 # (subsector, subsector_es, indicator, indicator_es, indicator_type): real R4V RMRP pairs
 INDICATORS = [
@@ -554,4 +555,5 @@ def generate_partners(rng: np.random.Generator, rng_beneficiaries: np.random.Gen
         rng_beneficiaries, cfg, sizes, month_list(truth["first_month"], sizes["beneficiary_months"]), landing_dir)
     realized = {**fivew, "need": need, "beneficiaries": beneficiaries,
                 "valid_pairs": len(INDICATORS), "organizations": len(ORGANIZATIONS)}
+    realized["consolidated"] = write_consolidated(rng.spawn(1)[0], truth, sizes, landing_dir, written=paths)
     return realized, paths + fivew_paths + beneficiary_paths

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster_project.sources.partners import readers
+from dagster_project.sources.partners import consolidated, readers
 from dagster_project.sources.raw_assets import RawTable, build_raw_asset
 
 
@@ -26,6 +26,10 @@ PARTNER_TABLES = [
     RawTable(name="partner_beneficiaries", family="partners", uses_personal_data=True,
              read=readers.read_partner_beneficiaries,
              description="Program participants and outcomes per partner and month; the partner's id keyed-hashed."),
+    RawTable(name="partner_consolidated_reports", family="partners",
+             read=_without_pseudonymizer(consolidated.read_consolidated_reports),
+             description="R4V's consolidated reached beneficiaries per appealing organization × month × subsector "
+             "(one sheet per country and 'Regional'), counts typed; a historical source."),
 ]
 
 
