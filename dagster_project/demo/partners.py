@@ -614,6 +614,9 @@ def write_beneficiaries(rng: np.random.Generator, cfg: dict, sizes: dict, months
     every = pd.concat(seen, ignore_index=True)
     per_person = every.groupby("beneficiary_id")["organization"].nunique()
     realized["ids_in_two_or_more_organizations"] = int((per_person >= 2).sum())
+    per_program = every.groupby(["beneficiary_id", "program"])["organization"].nunique()
+    realized["ids_in_same_program_with_two_or_more_organizations"] = int(
+        per_program[per_program >= 2].index.get_level_values("beneficiary_id").nunique())
     realized["organization_pairs"] = _overlap_truth(every)
     realized["program_outcomes"] = _outcome_truth(every, months)
     return realized, paths
