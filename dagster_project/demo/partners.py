@@ -432,53 +432,68 @@ BENEFICIARY_COLUMNS = ["beneficiary_id", "program", "enrolled_on", "completed_on
                        "nationality", "admin1", "single_parent", "lgbtiq", "disability", "outcome", "outcome_on",
                        "monthly_income_pen"]
 OUTCOMES = ["employed_formal", "employed_informal", "self_employed", "not_employed"]
+PLACEMENTS = OUTCOMES[:3]
 INCOME_MEANS = {"employed_formal": 1650.0, "employed_informal": 1050.0, "self_employed": 1200.0}
+OUTCOME_WINDOWS = (3, 6)  # months after enrollment (program_outcomes)
 
 
 def _participants(rng: np.random.Generator, n: int, cfg: dict, admin1_weights: dict) -> pd.DataFrame:
     """People (the attributes that do not change between programs)."""
     weights = np.array([admin1_weights.get(a, 0.005) for a in ADMIN1_NAMES])
-    lgbtiq = np.where(rng.random(n) < 0.04, "true", "false").astype(object)
-    lgbtiq[rng.random(n) < 0.15] = ""
+    lgbtiq = np.where(rng.random(n) < cfg["lgbtiq_share"], "true", "false").astype(object)
+    lgbtiq[rng.random(n) < cfg["lgbtiq_unknown_share"]] = ""
     return pd.DataFrame({
         "sex": np.where(rng.random(n) < cfg["female_share"], "F", "M"),
         "birth_year": rng.integers(1962, 2007, size=n),
         "nationality": rng.choice(["VEN", "PER", "COL"], size=n, p=[0.90, 0.07, 0.03]),
         "admin1": np.array(ADMIN1_NAMES)[rng.choice(len(ADMIN1_NAMES), size=n, p=weights / weights.sum())],
-        "single_parent": np.where(rng.random(n) < 0.2, "true", "false"),
+        "single_parent": np.where(rng.random(n) < cfg["single_parent_share"], "true", "false"),
         "lgbtiq": lgbtiq,
-        "disability": np.where(rng.random(n) < 0.05, "true", "false")})
+        "disability": np.where(rng.random(n) < cfg["disability_share"], "true", "false")})
+
+
+def _day_in_month(rng: np.random.Generator, month: np.ndarray) -> np.ndarray:
+    """A uniformly drawn day of each month (numpy datetime64[M] → datetime64[D])."""
+    start = month.astype("datetime64[D]")
+    length = ((month + 1).astype("datetime64[D]") - start).astype(np.int64)
+    return start + (rng.random(month.size) * length).astype("timedelta64[D]")
 
 
 def _enrollments(rng: np.random.Generator, people: pd.DataFrame, months: list[str], cfg: dict) -> pd.DataFrame:
-    """Each person's program, enrollment date, duration (months) and end: completion and outcome."""
-    n, k = len(people), len(months)
-    cohort = rng.integers(-2, k, size=n)  # enrollment month index (two months before the first file too)
-    duration = rng.choice([1, 2, 3], size=n, p=[0.3, 0.4, 0.3])
-    keep = cohort + duration - 1 >= 0
-    people, cohort, duration = people[keep].reset_index(drop=True), cohort[keep], duration[keep]
+    """Each person's program, enrollment, completion (or drop-out) and, for completers, the outcome the partner
+    records at follow-up. Month indexes count from the first file (negative: enrolled before it). `last` is the
+    person's last reported month: the outcome month for completers, the completion/drop-out month otherwise.
+    Everything after the last file (index ≥ len(months)) is drawn but not written: the data are censored there."""
+    n = len(people)
+    cohort = rng.integers(-cfg["enrolled_months_before_first_file"], len(months), size=n)
+    duration = 1 + rng.choice(len(cfg["program_months_probs"]), size=n, p=_normalized(cfg["program_months_probs"]))
+    completes = rng.random(n) < cfg["completion_rate"]
+    end = cohort + duration - 1
+    followup = rng.choice(len(cfg["followup_months_probs"]), size=n, p=_normalized(cfg["followup_months_probs"]))
+    outcome_month = end + followup
+    last = np.where(completes, outcome_month, end)
+    keep = last >= 0  # people whose last report falls before the first file never appear
+    people = people[keep].reset_index(drop=True)
+    cohort, end, completes, outcome_month, last = (a[keep] for a in (cohort, end, completes, outcome_month, last))
     n = len(people)
     first = np.datetime64(months[0], "M")
-    cohort_month = first + cohort.astype("timedelta64[M]")
-    start = cohort_month.astype("datetime64[D]")
-    length = ((cohort_month + 1).astype("datetime64[D]") - start).astype(np.int64)
-    enrolled = start + (rng.random(n) * length).astype("timedelta64[D]")
-    last = cohort + duration - 1
-    end_month = first + last.astype("timedelta64[M]")
-    end_start = end_month.astype("datetime64[D]")
-    end_length = ((end_month + 1).astype("datetime64[D]") - end_start).astype(np.int64)
-    completed_day = np.maximum(end_start + (rng.random(n) * end_length).astype("timedelta64[D]"), enrolled)
-    completes = rng.random(n) < cfg["completion_rate"]
+    enrolled = _day_in_month(rng, first + cohort.astype("timedelta64[M]"))
+    completed_day = np.maximum(_day_in_month(rng, first + end.astype("timedelta64[M]")), enrolled)
+    outcome_start = (first + outcome_month.astype("timedelta64[M]"))
+    month_end_day = (outcome_start + 1).astype("datetime64[D]") - 1
+    same_month = outcome_month == end
+    outcome_day = np.where(same_month, np.minimum(completed_day + rng.integers(0, 20, size=n), month_end_day),
+                           _day_in_month(rng, outcome_start))
     programs = list(cfg["program_mix"])
     program = np.array(programs)[rng.choice(len(programs), size=n, p=_normalized(cfg["program_mix"]))]
     outcome = np.empty(n, dtype=object)
     for name in programs:
         mask = program == name
         outcome[mask] = np.array(OUTCOMES)[rng.choice(4, size=mask.sum(), p=_normalized(cfg["outcomes"][name]))]
-    month_end_day = (end_month + 1).astype("datetime64[D]") - 1
-    outcome_day = np.minimum(completed_day + rng.integers(0, 20, size=n), month_end_day)
     income = np.array([INCOME_MEANS.get(o, np.nan) for o in outcome]) * rng.lognormal(-0.045, 0.3, size=n)
-    return people.assign(program=program, cohort=cohort, last=last, enrolled_on=enrolled.astype(str),
+    return people.assign(program=program, cohort=cohort, end=end, last=last, completes=completes,
+                         outcome_month=np.where(completes, outcome_month, -10**6),
+                         enrolled_on=enrolled.astype(str),
                          completed_on=np.where(completes, completed_day.astype(str), ""),
                          outcome=np.where(completes, outcome, ""),
                          outcome_on=np.where(completes, outcome_day.astype(str), ""),
@@ -491,7 +506,8 @@ def _normalized(values) -> np.ndarray:
 
 
 def _monthly_rows(enrolled: pd.DataFrame, months: list[str]) -> dict[str, pd.DataFrame]:
-    """One row per participant per month from enrollment to the last month; completion and outcome only in the last."""
+    """One row per participant per month from enrollment to their last report (or the last file): completed_on from
+    the completion month on, outcome (and income) only in the month it is recorded."""
     k = len(months)
     first = np.maximum(enrolled["cohort"].to_numpy(), 0)
     last = np.minimum(enrolled["last"].to_numpy(), k - 1)
@@ -499,11 +515,70 @@ def _monthly_rows(enrolled: pd.DataFrame, months: list[str]) -> dict[str, pd.Dat
     idx = np.repeat(np.arange(len(enrolled)), counts)
     month_idx = np.repeat(first, counts) + (np.arange(idx.size) - np.repeat(np.cumsum(counts) - counts, counts))
     rows = enrolled.iloc[idx].reset_index(drop=True)
-    final = month_idx == rows["last"].to_numpy()
-    for column in ("completed_on", "outcome", "outcome_on"):
-        rows[column] = np.where(final, rows[column], "")
-    rows["monthly_income_pen"] = np.where(final, rows["monthly_income_pen"], np.nan)
+    completed = month_idx >= rows["end"].to_numpy()
+    rows["completed_on"] = np.where(completed, rows["completed_on"], "")
+    recorded = month_idx == rows["outcome_month"].to_numpy()
+    for column in ("outcome", "outcome_on"):
+        rows[column] = np.where(recorded, rows[column], "")
+    rows["monthly_income_pen"] = np.where(recorded, rows["monthly_income_pen"], np.nan)
     return {month: rows[month_idx == i] for i, month in enumerate(months)}
+
+
+def _as_seen(enrolled: pd.DataFrame, slug: str, months: list[str]) -> pd.DataFrame:
+    """Each enrollment as the warehouse can know it from the files: completion and outcome only when they fall in a
+    written month (later ones are censored)."""
+    k = len(months)
+    completed = enrolled["completes"].to_numpy() & (enrolled["end"].to_numpy() <= k - 1)
+    recorded = enrolled["completes"].to_numpy() & (enrolled["outcome_month"].to_numpy() <= k - 1)
+    yes_no = {"true": "yes", "false": "no", "": "unknown"}
+    return pd.DataFrame({
+        "organization": slug,
+        "beneficiary_id": enrolled["beneficiary_id"].to_numpy(),
+        "program": enrolled["program"].to_numpy(),
+        "sex": enrolled["sex"].map({"F": "female", "M": "male"}).to_numpy(),
+        "single_parent": enrolled["single_parent"].map(yes_no).to_numpy(),
+        "lgbtiq": enrolled["lgbtiq"].map(yes_no).to_numpy(),
+        "disability": enrolled["disability"].map(yes_no).to_numpy(),
+        "enrolled_on": pd.to_datetime(enrolled["enrolled_on"]).to_numpy(),
+        "completed_on": pd.to_datetime(enrolled["completed_on"].where(completed, None)).to_numpy(),
+        "outcome": enrolled["outcome"].where(recorded, "").to_numpy(),
+        "outcome_on": pd.to_datetime(enrolled["outcome_on"].where(recorded, None)).to_numpy()})
+
+
+def _outcome_truth(seen: pd.DataFrame, months: list[str]) -> dict:
+    """program_outcomes' truth. A person enrolled in a program with several organizations counts once: the earliest
+    enrollment wins (ties: the organization whose name sorts first) and its completion and outcome are the person's.
+    Within N months: date ≤ enrolled_on + N calendar months. Only enrollments whose whole window ends by the last
+    day of the last file count (the others cannot be judged yet). Cells: program|sex|single_parent|lgbtiq|disability
+    → participants, completed, employed_formal, employed_informal, self_employed (within the window)."""
+    first = seen.sort_values(["beneficiary_id", "program", "enrolled_on", "organization"])
+    first = first.drop_duplicates(["beneficiary_id", "program"], keep="first")
+    data_end = (pd.Period(months[-1], "M") + 1).start_time - pd.Timedelta(days=1)
+    truth: dict = {"participants": int(len(first)), "data_through": str(data_end.date()), "windows": {}}
+    for window in OUTCOME_WINDOWS:
+        limit = first["enrolled_on"] + pd.DateOffset(months=window)
+        cohort = first[limit <= data_end].assign(limit=limit)
+        within = cohort["outcome_on"].notna() & (cohort["outcome_on"] <= cohort["limit"])
+        measures = pd.DataFrame({
+            "participants": 1,
+            "completed": (cohort["completed_on"].notna() & (cohort["completed_on"] <= cohort["limit"])).astype(int),
+            **{p: (within & (cohort["outcome"] == p)).astype(int) for p in PLACEMENTS}})
+        keys = cohort["program"] + "|" + cohort["sex"] + "|" + cohort["single_parent"] + "|" + cohort["lgbtiq"] \
+            + "|" + cohort["disability"]
+        sums = measures.groupby(keys.to_numpy()).sum()
+        truth["windows"][str(window)] = {key: {m: int(v) for m, v in row.items()} for key, row in sums.iterrows()}
+    return truth
+
+
+def _overlap_truth(seen: pd.DataFrame) -> dict:
+    """program_participant_overlap's truth: per pair of organizations (names sorted), the people enrolled with both
+    (any program) and those enrolled with both in the same program."""
+    ids = {org: set(g["beneficiary_id"]) for org, g in seen.groupby("organization")}
+    pairs_of = {org: set(zip(g["beneficiary_id"], g["program"])) for org, g in seen.groupby("organization")}
+    orgs = sorted(ids)
+    return {f"{a}|{b}": {"people": len(ids[a] & ids[b]),
+                         "people_same_program": len({i for i, _ in pairs_of[a] & pairs_of[b]})}
+            for i, a in enumerate(orgs) for b in orgs[i + 1:]}
 
 
 def write_beneficiaries(rng: np.random.Generator, cfg: dict, sizes: dict, months: list[str],
@@ -514,9 +589,11 @@ def write_beneficiaries(rng: np.random.Generator, cfg: dict, sizes: dict, months
     paths: list[Path] = []
     realized: dict = {"records": {}, "outcomes": {}}
     previous: pd.DataFrame | None = None
-    all_ids: list[set] = []
+    seen: list[pd.DataFrame] = []
     for slug, prefix in BENEFICIARY_ORGS[: sizes["beneficiary_organizations"]]:
-        n_people = int(records * (len(months) + 2) / 2)  # cohorts over k + 2 months × 2 rows each ≈ records/file
+        # ≈ `records` rows per file: cohorts spread over k + lookback months, ~4 drawn people per row of a file (the
+        # early cohorts mostly end before the first file)
+        n_people = int(records * (len(months) + bcfg["enrolled_months_before_first_file"]) / 4)
         people = _participants(rng, n_people, bcfg, cfg["admin1_weights"])
         people.insert(0, "beneficiary_id", [f"{prefix}-{i:06d}" for i in rng.permutation(n_people) + 1])
         if previous is not None:
@@ -526,18 +603,23 @@ def write_beneficiaries(rng: np.random.Generator, cfg: dict, sizes: dict, months
                 people.loc[shared, column] = donors[column].to_numpy()
         enrolled = _enrollments(rng, people, months, bcfg)
         previous = people
-        all_ids.append(set(enrolled["beneficiary_id"]))
+        seen.append(_as_seen(enrolled, slug, months))
         for month, rows in _monthly_rows(enrolled, months).items():
             path = landing_dir / "partners" / "beneficiaries" / slug / f"{month}.csv"
             write_csv(rows[BENEFICIARY_COLUMNS].astype({"monthly_income_pen": "Float64"}), path)
             paths.append(path)
             realized["records"].setdefault(slug, {})[month] = int(len(rows))
-        ended = enrolled[(enrolled["outcome"] != "") & (enrolled["last"] < len(months))]
+        recorded = seen[-1][seen[-1]["outcome"] != ""]
         realized["outcomes"][slug] = {p: {o: int(c) for o, c in g["outcome"].value_counts().sort_index().items()}
-                                      for p, g in ended.groupby("program")}
-    shared_ids = set.union(*[a & b for i, a in enumerate(all_ids) for b in all_ids[i + 1:]]) if len(all_ids) > 1 \
-        else set()
-    realized["ids_in_two_or_more_organizations"] = len(shared_ids)
+                                      for p, g in recorded.groupby("program")}
+    every = pd.concat(seen, ignore_index=True)
+    per_person = every.groupby("beneficiary_id")["organization"].nunique()
+    realized["ids_in_two_or_more_organizations"] = int((per_person >= 2).sum())
+    per_program = every.groupby(["beneficiary_id", "program"])["organization"].nunique()
+    realized["ids_in_same_program_with_two_or_more_organizations"] = int(
+        per_program[per_program >= 2].index.get_level_values("beneficiary_id").nunique())
+    realized["organization_pairs"] = _overlap_truth(every)
+    realized["program_outcomes"] = _outcome_truth(every, months)
     return realized, paths
 
 
