@@ -4,7 +4,8 @@
 -- four: girls → female 0-17, boys → male 0-17, women → female 18+, men → male 18+; "other under/above 18" have no
 -- PiN of their own (sex 'other', PiN NULL) but count in the age totals (sex 'all'), whose PiN is girls + boys or
 -- women + men. Every admin1 × subsector with reach or with PiN > 0 has rows (0 reached where nobody reported: the
--- coverage gaps). subsector_order puts Integration first.
+-- coverage gaps). Subsector 'Intersector' sets the max-sector intersector consolidation against R4V's Intersector
+-- PiN. subsector_order puts Integration first.
 
 {%- set groups = [
     ('all', 'all', 'new_beneficiaries', ['all']),
@@ -22,9 +23,17 @@
 
 with
 
+-- each subsector, and the max-sector intersector model against R4V's Intersector PiN (itself the maximum over
+-- sectors of each PiN cell)
 year_to_date as (
-    select * from {{ ref('r4v_sector_consolidation') }}
+    select country, admin1, subsector, year, month, {{ r4v_new_measures() | join(', ') }}
+    from {{ ref('r4v_sector_consolidation') }}
     where period_type = 'year_to_date'
+    union all
+    select country, admin1, 'Intersector' as subsector, year, month, {{ r4v_new_measures() | join(', ') }}
+    from {{ ref('r4v_intersector_consolidation') }}
+    where period_type = 'year_to_date'
+        and consolidation_model = 'max_sector'
 ),
 
 through_months as (
@@ -62,14 +71,12 @@ need as (
 cells as (
     select country, admin1, subsector, year from reached
     union
-    -- 'Intersector' is R4V's cross-sector PiN, not a subsector that 5W rows report under
     select n.country, n.admin1, n.subsector, n.year
     from need as n
     inner join through_months as t
         on t.country = n.country
         and t.year = n.year
     where n.pin_1 > 0
-        and n.subsector <> 'Intersector'
 ),
 
 cell_figures as (
