@@ -34,6 +34,10 @@ EXPECTED_ASSET_KEYS = sorted([
     "marts/unhcr_venezuela_peru", "marts/registry_published_figures",
     "reference/inei_ubigeo", "reference/iso3166_countries", "reference/registry_indicator_definitions",
     "reference/unhcr_indicator_definitions", "reference/reference_figure_measures", "raw/registry_extracts_quarantine",
+    # R4V consolidation and coverage (issue 5, consolidation)
+    "intermediate/int_partner_5w_pin_breakdowns", "marts/r4v_sector_consolidation",
+    "marts/r4v_intersector_consolidation", "marts/r4v_country_consolidation", "marts/program_coverage",
+    "intermediate/int_program_indicators", "reference/program_subsectors", "reference/program_indicator_definitions",
 ])
 
 

@@ -324,3 +324,78 @@ def test_intersector_coverage_sets_max_sector_reach_against_the_intersector_pin(
         if month == months[-1]:
             assert got[admin1]["new_beneficiaries_ytd"] == values["new_beneficiaries"]
             assert got[admin1]["people_in_need"] == pin.loc[(admin1, "Intersector"), "PiN Total"]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the `indicators` table (domain 'programs')
+
+K = 10
+
+
+def subsector_ids() -> dict[str, str]:
+    from dagster_project.settings import REPO_ROOT
+
+    seed = pd.read_csv(REPO_ROOT / "dbt" / "seeds" / "program_subsectors.csv")
+    return dict(zip(seed["subsector"], seed["subsector_id"]))
+
+
+def assert_published_count(row, truth: float, context) -> None:
+    """A count equals the truth, or is withheld exactly when 1 to 9 people are behind it (k = 10)."""
+    if 0 < truth < K:
+        assert row["reliability"] == "suppressed" and pd.isna(row["estimate"]) and pd.isna(row["n_unweighted"]), \
+            (context, truth)
+    else:
+        assert row["reliability"] == "reliable" and row["estimate"] == truth, (context, truth, row["estimate"])
+
+
+def test_indicators_carry_the_consolidation_with_small_counts_suppressed(refreshed):
+    ids = subsector_ids()
+    monthly = sector_truth(refreshed)
+    programs = read(refreshed, "select * from indicators where domain = 'programs'")
+    assert set(programs["source"]) == {"r4v_5w"}
+    rows = {(r.indicator_id, r.period, r.region, r.sex, r.age_group): r for r in programs.itertuples(index=False)}
+    as_dict = {key: row._asdict() for key, row in rows.items()}
+    # admin1 and country level, all and by age/sex group
+    country = sum_over(monthly, lambda key: (key[0], "all", key[2]))
+    cells = {**{k: v for k, v in monthly.items()}, **country}
+    checked = 0
+    for (month, region, subsector), values in cells.items():
+        indicator = f"new_beneficiaries_{ids[subsector]}"
+        assert_published_count(as_dict[(indicator, month, region, "all", "all")], values["new_beneficiaries"],
+                               (indicator, month, region))
+        assert_published_count(as_dict[(indicator, month, region, "female", "0-17")], values["new_girls"],
+                               (indicator, month, region, "girls"))
+        children = values["new_girls"] + values["new_boys"] + values["new_other_under_18"]
+        assert_published_count(as_dict[(indicator, month, region, "all", "0-17")], children,
+                               (indicator, month, region, "0-17"))
+        checked += 1
+    suppressed = programs[programs["reliability"] == "suppressed"]
+    assert checked > 0 and len(suppressed) > 0 and (programs["reliability"] == "reliable").any()
+    # intersector models, country level
+    for (month, _, _), values in sum_over(monthly, lambda key: (key[0], "all", "Intersector")).items():
+        assert_published_count(as_dict[("new_beneficiaries_intersector_sum", month, "all", "all", "all")],
+                               values["new_beneficiaries"], month)
+
+
+def test_indicators_carry_the_coverage_of_the_coverage_mart(refreshed):
+    ids = subsector_ids()
+    coverage = read(refreshed, "select * from program_coverage where sex <> 'other'")
+    programs = read(refreshed, "select * from indicators where domain = 'programs' and period not like '%-%'")
+    published_rows = {(r.indicator_id, r.period, r.region, r.sex, r.age_group): r._asdict()
+                      for r in programs.itertuples(index=False)}
+    for row in coverage.itertuples(index=False):
+        for measure in ("coverage_rate", "target_attainment", "coverage_gap"):
+            value = getattr(row, measure)
+            key = (f"{measure}_{ids[row.subsector]}", str(row.year), row.admin1, row.sex, row.age_group)
+            if pd.isna(value):
+                assert key not in published_rows
+                continue
+            published_row = published_rows[key]
+            if 0 < row.new_beneficiaries_ytd < K:
+                assert published_row["reliability"] == "suppressed" and pd.isna(published_row["estimate"])
+            else:
+                assert published_row["estimate"] == pytest.approx(value, rel=1e-12), key
+                assert published_row["n_unweighted"] == row.new_beneficiaries_ytd
+    units = dict(read(refreshed, "select indicator_id, unit from indicator_definitions "
+                                 "where domain = 'programs'").itertuples(index=False))
+    assert units["coverage_rate_integration"] == "ratio" and units["coverage_gap_integration"] == "people"

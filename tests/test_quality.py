@@ -26,6 +26,9 @@ SUITE_NAMES = [
     "marts__registry_stock_by_group", "marts__registry_regular_share", "marts__registry_status_transitions",
     "marts__registry_permits_expiring", "marts__registry_time_to_regular_status", "marts__registry_rows_quarantined",
     "marts__unhcr_venezuela_peru", "marts__registry_published_figures",
+    # R4V consolidation and coverage (issue 5, consolidation)
+    "marts__r4v_sector_consolidation", "marts__r4v_intersector_consolidation", "marts__r4v_country_consolidation",
+    "marts__program_coverage",
 ]
 INDEX = ["source_file", "source_sheet", "source_row"]
 MEMBERS_FILE = "survey/enahopv/2024/Enahopv01-2024-200.csv"
