@@ -36,6 +36,10 @@ EXPECTED_ASSET_KEYS = sorted([
     "reference/unhcr_indicator_definitions", "reference/reference_figure_measures", "raw/registry_extracts_quarantine",
     # partner family in depth (issue 5): R4V's consolidated-per-organization workbook
     "raw/partner_consolidated_reports", "staging/stg_partners__consolidated_reports", "marts/r4v_consolidated_by_month",
+    # R4V consolidation and coverage (issue 5, consolidation)
+    "intermediate/int_partner_5w_pin_breakdowns", "marts/r4v_sector_consolidation",
+    "marts/r4v_intersector_consolidation", "marts/r4v_country_consolidation", "marts/program_coverage",
+    "intermediate/int_program_indicators", "reference/program_subsectors", "reference/program_indicator_definitions",
 ])
 
 

@@ -27,6 +27,9 @@ SUITE_NAMES = [
     "marts__registry_permits_expiring", "marts__registry_time_to_regular_status", "marts__registry_rows_quarantined",
     "marts__unhcr_venezuela_peru", "marts__registry_published_figures",
     "raw__partner_consolidated_reports", "marts__r4v_consolidated_by_month",  # issue 5: R4V consolidated workbook
+    # R4V consolidation and coverage (issue 5, consolidation)
+    "marts__r4v_sector_consolidation", "marts__r4v_intersector_consolidation", "marts__r4v_country_consolidation",
+    "marts__program_coverage",
 ]
 INDEX = ["source_file", "source_sheet", "source_row"]
 MEMBERS_FILE = "survey/enahopv/2024/Enahopv01-2024-200.csv"

@@ -403,6 +403,7 @@ def write_fivew(rng: np.random.Generator, cfg: dict, months: list[str], rows_per
     """One file per month, cycling the header variants; returns exact new beneficiaries of PiN-type rows."""
     paths: list[Path] = []
     new_beneficiaries: dict = {}
+    consolidation: dict = {}
     rows_per_file: dict = {}
     for i, month in enumerate(months):
         variant = VARIANT_CYCLE[i % len(VARIANT_CYCLE)]
@@ -420,7 +421,14 @@ def write_fivew(rng: np.random.Generator, cfg: dict, months: list[str], rows_per
         for (admin1, subsector), value in sums.items():
             by_admin1.setdefault(admin1, {})[subsector] = int(value)
         new_beneficiaries[month] = by_admin1
-    return {"new_beneficiaries": new_beneficiaries, "files": rows_per_file}, paths
+        # R4V's sector consolidation: PiN-type RMRP rows, every count column, CVA new beneficiaries
+        consolidated = pin[pin["rmrp_activity"] == "Yes"].assign(
+            new_cva=lambda f: f["new_beneficiaries"].where(f["cva"] == "Yes", 0),
+            total_cva=lambda f: f["total_monthly"].where(f["cva"] == "Yes", 0))
+        sums = consolidated.groupby(["admin1", "subsector"])[
+            ["total_monthly", "total_cva", "new_beneficiaries", *POPULATION_TYPES, *AGE_SEX, "new_cva"]].sum()
+        consolidation[month] = {f"{a}|{s}": {k: int(v) for k, v in r.items()} for (a, s), r in sums.iterrows()}
+    return {"new_beneficiaries": new_beneficiaries, "consolidation": consolidation, "files": rows_per_file}, paths
 
 
 # ----------------------------------------------------------------------------------------------------------------

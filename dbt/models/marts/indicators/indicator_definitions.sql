@@ -1,9 +1,9 @@
 -- What every indicator in `indicators` measures, over whom and from which variables: published next to the numbers
 -- so an analyst never has to look for the definition elsewhere. Survey definitions come from indicators.yaml (via
--- the estimation step), registry and UNHCR definitions from their seeds.
+-- the estimation step), registry, UNHCR and program definitions from their seeds.
 
 {%- for relation in [source('estimates', 'indicator_definitions'), ref('registry_indicator_definitions'),
-                     ref('unhcr_indicator_definitions')] %}
+                     ref('unhcr_indicator_definitions'), ref('program_indicator_definitions')] %}
 {%- if not loop.first %}
 
 union all
