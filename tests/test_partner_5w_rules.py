@@ -19,7 +19,7 @@ import pytest
 from dagster_project.demo.partners import FIVEW_DEFECTS
 from dagster_project.quality.quarantine import RowRuleGate
 from dagster_project.sources.partners import error_reports, fivew_rules, readers
-from tests.conftest import run_refresh_in
+from tests.conftest import clone_refresh, run_refresh_in
 
 REAL_5W_FILES = {  # file → header variant
     "Activities_5W_2022.xlsx": "english_short", "Activities_5W_2023.xlsx": "english_short",
@@ -33,9 +33,17 @@ def fivew_refresh(tiny_landing, tmp_path_factory):
     landing, truth = tiny_landing
     root = tmp_path_factory.mktemp("fivew")
     shutil.copytree(landing, root / "landing")
-    (root / "landing" / "partners" / "5w" / "2024-01" / "unreadable_5w.xlsx").write_bytes(b"not a workbook")
     with pytest.MonkeyPatch.context() as monkeypatch:
         return run_refresh_in(root, monkeypatch, truth)
+
+
+@pytest.fixture(scope="module")
+def refresh_with_unreadable_file(fivew_refresh, tmp_path_factory):
+    """The same warehouse, then a second refresh after a partner sent a file that is not a workbook."""
+    root = clone_refresh(fivew_refresh, tmp_path_factory.mktemp("fivew_unreadable"))
+    (root / "landing" / "partners" / "5w" / "2024-01" / "unreadable_5w.xlsx").write_bytes(b"not a workbook")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        return run_refresh_in(root, monkeypatch, fivew_refresh.truth)
 
 
 def _query(path, sql):
@@ -74,16 +82,23 @@ def test_every_planted_defect_is_quarantined_on_its_row_and_column_and_the_valid
     assert got == truth
 
 
-def test_the_unreadable_file_is_rejected_whole_and_blocks_while_the_others_load(fivew_refresh):
-    refresh = fivew_refresh
+def test_the_unreadable_file_is_rejected_whole_and_blocks_while_the_others_load(fivew_refresh,
+                                                                                refresh_with_unreadable_file):
+    assert fivew_refresh.result.success  # without the unreadable file, the planted defects do not block
+    refresh = refresh_with_unreadable_file
+    assert not refresh.result.success
     rejected = _query(refresh.settings.warehouse_db, "select * from raw.partner_5w_activities_rejected_files")
     assert list(rejected.source_file) == ["partners/5w/2024-01/unreadable_5w.xlsx"]
     assert "cannot be read as a workbook" in rejected.reason.iloc[0]
     materialization = refresh.result.asset_materializations_for_node("raw__partner_5w_activities")[0]
     assert list(materialization.metadata["files_rejected_now"].value) == ["partners/5w/2024-01/unreadable_5w.xlsx"]
-    by_rule = materialization.metadata["rows_quarantined_by_file_and_rule"].value
+    assert materialization.metadata["files_unchanged"].value == 3  # the other files stay loaded, not re-read
+    loaded = _query(refresh.settings.warehouse_db, "select count(*) as n from raw.partner_5w_activities")
+    assert loaded.n.iloc[0] == sum(v["rows"] for v in refresh.truth["partners"]["files"].values())
+    first = fivew_refresh.result.asset_materializations_for_node("raw__partner_5w_activities")[0]
+    by_rule = first.metadata["rows_quarantined_by_file_and_rule"].value
     assert by_rule == refresh.truth["partners"]["fivew_quarantined"]
-    assert "countryadmincheck" in materialization.metadata["quarantine_preview"].value
+    assert "countryadmincheck" in first.metadata["quarantine_preview"].value
     check = next(e for e in refresh.result.get_asset_check_evaluations()
                  if e.check_name == "gx_raw__partner_5w_activities")
     assert not check.passed and "unreadable_5w.xlsx" in check.description

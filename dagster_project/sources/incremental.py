@@ -35,7 +35,8 @@ import pandas as pd
 
 from dagster_project.pseudonymize import Pseudonymizer
 from dagster_project.resources import transaction
-from dagster_project.sources.landing import LandedFile, file_sha256, find_files, relative_name
+from dagster_project.quality.quarantine import rows_set_aside
+from dagster_project.sources.landing import LandedFile, LandingFileError, file_sha256, find_files, relative_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from dagster_project.quality.quarantine import GateResult, RowRuleGate
@@ -106,9 +107,6 @@ def load_incrementally(connect, table: str, batches: FileBatches, landing_dir: P
     written before it stay loaded (each file is its own transaction), the failing one is not. With a `gate`,
     each file's rows are validated as read and those breaking a row rule go to `raw.<table>_quarantine`.
     `on_file_checked(path, name, rows as read, gate result)` runs after each file read now (error reports)."""
-    from dagster_project.quality.quarantine import rows_set_aside
-    from dagster_project.sources.landing import LandingFileError
-
     result = IncrementalLoad()
     suffix = f"{batches.reader_version}|{pseudonymizer.fingerprint() if pseudonymizer else '-'}"
     if batches.fingerprint is not None:
@@ -227,7 +225,7 @@ def _reject_file(connect, table: str, name: str, sha: str, signature: str, error
     """A file that cannot be read: its rows (from an earlier version) out, a rejection line in, the ledger entry
     failed with the reason, in one transaction."""
     rejected_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    outcome = {"suite": table, "success": False, "evaluated": 0, "rows": 0, "data_docs_url": "", "failed": [{
+    outcome = {"suite": table, "success": False, "evaluated": 1, "rows": 0, "data_docs_url": "", "failed": [{
         "expectation": "file_can_be_read", "column": error.column, "kwargs": {}, "reason": "The file must be readable.",
         "unexpected_count": None, "unexpected_percent": None, "examples": [], "error": str(error)}]}
     with connect() as connection:
