@@ -68,7 +68,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         schedules=[monthly],
         resources={
             "warehouse": WarehouseResource(path=str(settings.warehouse_db)),
-            "landing": LandingZoneResource(path=str(settings.landing_dir)),
+            "landing": LandingZoneResource(path=str(settings.landing_dir), reports_dir=str(settings.reports_dir)),
             "pseudonymizer": PseudonymizerResource(key_file=str(settings.pseudonym_key_file)),
             "published": PublishedDatabaseResource(path=str(settings.published_db), keep_versions=settings.keep_versions),
             "quality": QualityResource(expectations_dir=str(settings.expectations_dir),

@@ -10,6 +10,7 @@ double-encoded and some months are real Excel dates, as in R4V's real files. The
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -398,6 +399,116 @@ def _write_fivew_file(frame: pd.DataFrame, variant: str, month: str, folder: Pat
     return path
 
 
+# One planted defect per 5W row rule: (rule, which valid row it starts from, what is changed). Each broken row is a
+# copy of a valid row appended to the month's file, changed so that exactly this one rule breaks; the truth's new
+# beneficiaries stay those of the valid rows. Values are in the file's own language (after the variant mapping).
+FIVEW_DEFECTS = [
+    "missingcountry", "countryadmincheck", "admin1and2check", "miss_appeal_org", "miss_setup",
+    "miss_implementing_org", "miss_month", "missing_what", "wrongsectindicator", "zeroCVA", "missingmechanism",
+    "CVANotoYes", "MultipurposeSector", "PiNNoBenef", "NewBenefvstotal", "PopTypeBreakdown", "AGDBreakdown",
+    "CBuildingNoBenef", "NoOutput", "non_numeric_count", "negative_count", "month_format", "month_in_future",
+    "yes_no_value", "duplicate_row",
+]
+
+
+def _defect_source(rule: str, pool: pd.DataFrame) -> pd.Series:
+    """A valid (canonical) row the defect of `rule` can be planted on."""
+    kind, subsector, cva = pool["indicator_type"], pool["subsector"], pool["cva"]
+    mpc = subsector.str.startswith("Multipurpose")
+    wanted = {
+        "countryadmincheck": pool["admin2"].isna(),
+        "admin1and2check": pool["admin1"].isin([a for a in ADMIN2 if a != "Callao"]) & pool["admin2"].isna(),
+        "miss_implementing_org": pool["implementation"] == "Yes",
+        "zeroCVA": cva == "Yes", "missingmechanism": cva == "Yes",
+        "CVANotoYes": (cva == "No") & ~mpc, "MultipurposeSector": mpc,
+        "PiNNoBenef": kind == "PiN", "NewBenefvstotal": (kind == "PiN") & (pool["new_beneficiaries"] >= 2),
+        "PopTypeBreakdown": kind == "PiN", "AGDBreakdown": kind == "PiN",
+        "CBuildingNoBenef": kind == "Capacity Building",
+        "NoOutput": kind == "Other", "non_numeric_count": kind == "Other", "negative_count": kind == "Other",
+        "wrongsectindicator": kind == "PiN",
+    }.get(rule, pd.Series(True, index=pool.index))
+    return pool[wanted].iloc[0]
+
+
+def _break(rule: str, row: dict, headers: dict[str, str], variant: str, valid: pd.DataFrame) -> dict:
+    """`row` (variant headers) changed so that it breaks `rule` only."""
+    h = headers
+    spanish = variant == "spanish"
+    if rule == "missingcountry":
+        row[h["country"]] = None
+    elif rule == "countryadmincheck":
+        row[h["admin1"]] = "Atlantis"
+    elif rule == "admin1and2check":
+        row[h["admin2"]] = "Callao"  # Callao is not a province of any other admin1
+    elif rule == "miss_appeal_org":
+        row[h["appealing_org"]] = "Organización Desconocida"
+    elif rule == "miss_setup":
+        row[h["implementation"]] = None
+        row[h["implementing_partner"]] = None
+    elif rule == "miss_implementing_org":
+        row[h["implementing_partner"]] = None
+    elif rule == "miss_month":
+        row[h["month"]] = None
+    elif rule == "missing_what":
+        row[h["activity_name"]] = None
+    elif rule == "wrongsectindicator":  # an indicator of another subsector
+        other = valid[valid[h["subsector"]] != row[h["subsector"]]][h["indicator"]].iloc[0]
+        row[h["indicator"]] = other
+    elif rule == "zeroCVA":
+        row[h["value"]] = 0
+    elif rule == "missingmechanism":
+        row[h["delivery_mechanism"]] = None
+    elif rule == "CVANotoYes":
+        row[h["delivery_mechanism"]] = DELIVERY["Vouchers"] if spanish else "Vouchers"
+    elif rule == "MultipurposeSector":
+        row[h["cva"]], row[h["value"]], row[h["delivery_mechanism"]] = "No", None, None
+    elif rule == "PiNNoBenef":
+        row[h["total_monthly"]] = None
+    elif rule == "NewBenefvstotal":
+        row[h["total_monthly"]] = int(row[h["new_beneficiaries"]]) - 1
+    elif rule == "PopTypeBreakdown":
+        row[h["in_destination"]] = int(row[h["in_destination"]]) + 1
+    elif rule == "AGDBreakdown":
+        row[h["women"]] = int(row[h["women"]]) + 1
+    elif rule == "CBuildingNoBenef":
+        row[h["total_monthly"]] = None
+    elif rule == "NoOutput":
+        row[h["quantity_output"]] = None
+    elif rule == "non_numeric_count":
+        row[h["in_transit"]] = "n/a"
+    elif rule == "negative_count":
+        row[h["in_transit"]] = -3
+    elif rule == "month_format":
+        row[h["month"]] = "marzo"
+    elif rule == "month_in_future":
+        row[h["month"]] = "2099-01"
+    elif rule == "yes_no_value":
+        row[h["rmrp_activity"]] = "Maybe"
+    # duplicate_row: the copy itself
+    return row
+
+
+def plant_fivew_defects(cfg: dict, month: str, variant: str, valid: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The month's file rows (variant headers) with one broken row per rule appended, and {rule: rows}.
+
+    A generator of its own (seeded by the month) picks the rows to copy, so the valid rows — and every figure the
+    truth holds for them — are the same with or without defects."""
+    rng = np.random.default_rng(zlib.crc32(f"fivew-defects-{month}".encode()))
+    pool = _fivew_rows(rng, 400, month, cfg)
+    headers = VARIANTS[variant]
+    planted = []
+    for rule in FIVEW_DEFECTS:
+        if rule == "duplicate_row":
+            planted.append(valid.iloc[len(valid) // 2].to_dict())
+            continue
+        source = _defect_source(rule, pool)
+        row = _as_variant(source.to_frame().T.reset_index(drop=True).infer_objects(), variant, None).iloc[0]
+        planted.append(_break(rule, row.astype(object).where(row.notna(), None).to_dict(), headers, variant, valid))
+    broken = pd.DataFrame(planted, columns=valid.columns, dtype=object)  # whole numbers stay whole
+    rows = pd.concat([valid.astype(object), broken.astype(object)], ignore_index=True)
+    return rows, {rule: 1 for rule in FIVEW_DEFECTS}
+
+
 def write_fivew(rng: np.random.Generator, cfg: dict, months: list[str], rows_per_month: int,
                 landing_dir: Path) -> tuple[dict, list[Path]]:
     """One file per month, cycling the header variants; returns exact new beneficiaries of PiN-type rows."""
@@ -405,16 +516,23 @@ def write_fivew(rng: np.random.Generator, cfg: dict, months: list[str], rows_per
     new_beneficiaries: dict = {}
     consolidation: dict = {}
     rows_per_file: dict = {}
+    quarantined: dict = {}  # file → rule → rows set aside (planted defects)
     for i, month in enumerate(months):
         variant = VARIANT_CYCLE[i % len(VARIANT_CYCLE)]
         n = max(1, int(rng.poisson(rows_per_month)))
         rows = _fivew_rows(rng, n, month, cfg)
         excel_dates = rng.random(n) < cfg["excel_date_month_share"] if variant == "english_short" else None
         folder = landing_dir / "partners" / "5w" / month
-        path = _write_fivew_file(_as_variant(rows, variant, excel_dates), variant, month, folder, cfg["year"])
+        sent = _as_variant(rows, variant, excel_dates)
+        defects: dict = {}
+        if cfg.get("fivew_defects", {}).get("plant", False):
+            sent, defects = plant_fivew_defects(cfg, month, variant, sent)
+        path = _write_fivew_file(sent, variant, month, folder, cfg["year"])
         paths.append(path)
         rows_per_file[month] = {"file": path.name, "variant": variant, "rows": n,
                                 "excel_date_months": int(excel_dates.sum()) if excel_dates is not None else 0}
+        if defects:
+            quarantined[f"partners/5w/{month}/{path.name}"] = defects
         pin = rows[rows["indicator_type"] == "PiN"]
         sums = pin.groupby(["admin1", "subsector"])["new_beneficiaries"].sum()
         by_admin1: dict = {}
@@ -428,7 +546,8 @@ def write_fivew(rng: np.random.Generator, cfg: dict, months: list[str], rows_per
         sums = consolidated.groupby(["admin1", "subsector"])[
             ["total_monthly", "total_cva", "new_beneficiaries", *POPULATION_TYPES, *AGE_SEX, "new_cva"]].sum()
         consolidation[month] = {f"{a}|{s}": {k: int(v) for k, v in r.items()} for (a, s), r in sums.iterrows()}
-    return {"new_beneficiaries": new_beneficiaries, "consolidation": consolidation, "files": rows_per_file}, paths
+    return {"new_beneficiaries": new_beneficiaries, "consolidation": consolidation, "files": rows_per_file,
+            "fivew_quarantined": quarantined}, paths
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -487,6 +487,8 @@ def _row_failures(result, index_columns: list[str]) -> dict[str, Any] | None:
         "rule": meta["rule"],
         "column": ", ".join(columns),
         "reason": meta.get("reason") or _default_reason(config.type, kwargs),
+        # the columns as the sender knows them, when the rule checks a helper column (`_…`) derived from them
+        "columns": [str(c) for c in meta.get("columns") or []],
         "rows": [{str(name): _plain(value) for name, value in dict(entry).items()} for entry in rows],
     }
 

@@ -13,6 +13,12 @@ have passed the table's Great Expectations suite. Each file is validated as it i
 `quality/quarantine.py`): rows breaking a row rule go to `raw.<table>_quarantine`, the rest to `raw.<table>`, and
 the outcome is kept in the ledger for the table's check to report. A file that failed stays pending (and blocks
 publishing) until a corrected one replaces it.
+
+A table whose files come from many senders (`reject_unreadable`, the partners' 5W files) does not stop at a file that
+cannot be read at all: that file is rejected whole (its rows, if an earlier version had loaded, leave the table),
+listed in `raw.<table>_rejected_files` with the reason, and kept in the ledger as failed, so the table's blocking
+check fails until a readable file replaces it; the other files load. A `fingerprint` of what the rules compare
+against (reference lists) is part of each file's signature: when it changes, every file is validated again.
 """
 
 from __future__ import annotations
@@ -22,12 +28,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+import json
+
 import duckdb
 import pandas as pd
 
 from dagster_project.pseudonymize import Pseudonymizer
 from dagster_project.resources import transaction
-from dagster_project.sources.landing import LandedFile, file_sha256, find_files, relative_name
+from dagster_project.quality.quarantine import rows_set_aside
+from dagster_project.sources.landing import LandedFile, LandingFileError, file_sha256, find_files, relative_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from dagster_project.quality.quarantine import GateResult, RowRuleGate
@@ -45,6 +54,16 @@ class FileBatches:
     pattern: str
     read_file: FileReader
     reader_version: str = "1"
+    # what the row rules compare against, as a short text (landing_dir → fingerprint): part of each file's signature
+    fingerprint: Callable[[Path], str] | None = None
+    # values the row rules take as {"$PARAMETER": ...} besides the quality resource's (landing_dir → parameters)
+    parameters: Callable[[Path], dict] | None = None
+    # a file that cannot be read is rejected whole and the other files still load (else the load stops there)
+    reject_unreadable: bool = False
+    # lists the files itself (landing_dir → paths), e.g. in month sub-folders; else `pattern` in `folder`
+    find: Callable[[Path], list[Path]] | None = None
+    # rows carry source_sheet (workbooks read sheet by sheet): the quarantine key is (file, sheet, row)
+    with_sheet: bool = False
 
 
 @dataclass
@@ -58,6 +77,8 @@ class IncrementalLoad:
     quarantined: dict[str, int] = field(default_factory=dict)   # file read now → rows set aside by a row rule
     quarantine_preview: pd.DataFrame | None = None              # first quarantine lines of this load
     failed: dict[str, str] = field(default_factory=dict)        # file read now → why its rows failed the suite
+    rejected: dict[str, str] = field(default_factory=dict)      # file read now that could not be read → why
+    quarantined_by_rule: dict[str, dict[str, int]] = field(default_factory=dict)  # file read now → rule → rows
 
 
 def _ensure_ledger(connection: duckdb.DuckDBPyConnection) -> None:
@@ -78,14 +99,19 @@ def _table_exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str
 
 
 def load_incrementally(connect, table: str, batches: FileBatches, landing_dir: Path,
-                       pseudonymizer: Pseudonymizer | None, log=None, gate: "RowRuleGate | None" = None) -> IncrementalLoad:
+                       pseudonymizer: Pseudonymizer | None, log=None, gate: "RowRuleGate | None" = None,
+                       on_file_checked: Callable[[Path, str, pd.DataFrame, "GateResult | None"], None] | None = None,
+                       ) -> IncrementalLoad:
     """Bring `raw.<table>` up to date with the landing zone, reading only new or changed files.
     `connect()` opens the warehouse (a context manager). A LandingFileError from the reader propagates: files
     written before it stay loaded (each file is its own transaction), the failing one is not. With a `gate`,
-    each file's rows are validated as read and those breaking a row rule go to `raw.<table>_quarantine`."""
+    each file's rows are validated as read and those breaking a row rule go to `raw.<table>_quarantine`.
+    `on_file_checked(path, name, rows as read, gate result)` runs after each file read now (error reports)."""
     result = IncrementalLoad()
     suffix = f"{batches.reader_version}|{pseudonymizer.fingerprint() if pseudonymizer else '-'}"
-    paths = find_files(landing_dir / batches.folder, batches.pattern)
+    if batches.fingerprint is not None:
+        suffix = f"{batches.fingerprint(landing_dir)}|{suffix}"
+    paths = batches.find(landing_dir) if batches.find else find_files(landing_dir / batches.folder, batches.pattern)
     with connect() as connection:
         _ensure_ledger(connection)
         ledger = {name: (sha, signature) for name, sha, signature in connection.execute(
@@ -94,6 +120,7 @@ def load_incrementally(connect, table: str, batches: FileBatches, landing_dir: P
                 or (ledger and not _table_exists(connection, "raw", table)):
             connection.execute(f"drop table if exists raw.{table}")
             connection.execute(f"drop table if exists raw.{table}_quarantine")
+            connection.execute(f"drop table if exists {rejected_files_table(table)}")
             connection.execute(f"delete from {LEDGER} where raw_table = ?", [table])
             ledger, result.rebuilt = {}, True
     landed_names = set()
@@ -104,12 +131,25 @@ def load_incrementally(connect, table: str, batches: FileBatches, landing_dir: P
         if name in ledger and ledger[name][0] == sha:
             result.unchanged.append(name)
             continue
-        frame = batches.read_file(path, landing_dir, pseudonymizer)
+        try:
+            frame = batches.read_file(path, landing_dir, pseudonymizer)
+        except LandingFileError as error:
+            if not batches.reject_unreadable:
+                raise
+            _reject_file(connect, table, name, sha, f"{sha}|{suffix}", error)
+            result.rejected[name] = str(error)
+            if log:
+                log.warning(f"raw.{table}: {name} rejected whole: {error}")
+            continue
         checked = gate(frame) if gate else None
+        if on_file_checked is not None:
+            on_file_checked(path, name, frame, checked)
         if checked is not None:
             del frame
             frame = checked.valid
-            result.quarantined[name] = int(checked.quarantined["source_row"].nunique())
+            result.quarantined[name] = rows_set_aside(checked.quarantined)
+            result.quarantined_by_rule[name] = {
+                str(rule): int(count) for rule, count in checked.quarantined.groupby("rule").size().items()}
             if result.quarantine_preview is None or len(result.quarantine_preview) < 50:
                 result.quarantine_preview = pd.concat(
                     [p for p in (result.quarantine_preview, checked.quarantined.head(50)) if p is not None])
@@ -127,6 +167,11 @@ def load_incrementally(connect, table: str, batches: FileBatches, landing_dir: P
     result.kept = sorted(set(ledger) - landed_names)
     with connect() as connection:
         _ensure_ledger(connection)
+        if batches.reject_unreadable:
+            connection.execute(
+                "create schema if not exists raw; "
+                f"create table if not exists {rejected_files_table(table)} (source_file varchar, sha256 varchar, "
+                "reason varchar, source_row bigint, column_name varchar, rejected_at timestamp)")
         if gate is not None and not _table_exists(connection, "raw", f"{table}_quarantine"):
             connection.execute("create schema if not exists raw")
             connection.register("empty_quarantine", gate.empty_quarantine())
@@ -157,18 +202,54 @@ def _replace_batch(connect, table: str, name: str, sha: str, signature: str, fra
                 _replace_rows(connection, f"raw.{table}", "incoming_batch", name)
                 if checked is not None:
                     _replace_rows(connection, f"raw.{table}_quarantine", "incoming_quarantine", name)
+                _forget_rejection(connection, table, name)
                 connection.execute(f"delete from {LEDGER} where raw_table = ? and source_file = ?", [table, name])
                 connection.execute(
                     f"insert into {LEDGER} (raw_table, source_file, sha256, signature, row_count, loaded_at, "
                     "validated, quarantined_rows, load_validation) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [table, name, sha, signature, len(frame), loaded_at,
                      bool(checked and checked.passed),
-                     None if checked is None else int(checked.quarantined["source_row"].nunique()),
+                     None if checked is None else rows_set_aside(checked.quarantined),
                      None if checked is None else checked.outcome_json])
         finally:
             connection.unregister("incoming_batch")
             if checked is not None:
                 connection.unregister("incoming_quarantine")
+
+
+def rejected_files_table(table: str) -> str:
+    return f"raw.{table}_rejected_files"
+
+
+def _reject_file(connect, table: str, name: str, sha: str, signature: str, error) -> None:
+    """A file that cannot be read: its rows (from an earlier version) out, a rejection line in, the ledger entry
+    failed with the reason, in one transaction."""
+    rejected_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    outcome = {"suite": table, "success": False, "evaluated": 1, "rows": 0, "data_docs_url": "", "failed": [{
+        "expectation": "file_can_be_read", "column": error.column, "kwargs": {}, "reason": "The file must be readable.",
+        "unexpected_count": None, "unexpected_percent": None, "examples": [], "error": str(error)}]}
+    with connect() as connection:
+        connection.execute("create schema if not exists raw")
+        connection.execute(
+            f"create table if not exists {rejected_files_table(table)} (source_file varchar, sha256 varchar, "
+            "reason varchar, source_row bigint, column_name varchar, rejected_at timestamp)")
+        with transaction(connection):
+            for target in (f"raw.{table}", f"raw.{table}_quarantine", rejected_files_table(table)):
+                schema, name_only = target.split(".")
+                if _table_exists(connection, schema, name_only):
+                    connection.execute(f"delete from {target} where source_file = ?", [name])
+            connection.execute(f"insert into {rejected_files_table(table)} values (?, ?, ?, ?, ?, ?)",
+                               [name, sha, error.reason, error.row, error.column, rejected_at])
+            connection.execute(f"delete from {LEDGER} where raw_table = ? and source_file = ?", [table, name])
+            connection.execute(
+                f"insert into {LEDGER} (raw_table, source_file, sha256, signature, row_count, loaded_at, validated, "
+                "quarantined_rows, load_validation) values (?, ?, ?, ?, 0, ?, false, 0, ?)",
+                [table, name, sha, signature, rejected_at, json.dumps(outcome, ensure_ascii=False)])
+
+
+def _forget_rejection(connection: duckdb.DuckDBPyConnection, table: str, name: str) -> None:
+    if _table_exists(connection, "raw", f"{table}_rejected_files"):
+        connection.execute(f"delete from {rejected_files_table(table)} where source_file = ?", [name])
 
 
 def _replace_rows(connection: duckdb.DuckDBPyConnection, target: str, incoming: str, source_file: str) -> None:

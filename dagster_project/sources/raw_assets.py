@@ -28,6 +28,15 @@ class LandingZoneResource(dg.ConfigurableResource):
     """Where partners, INEI and Migraciones files land (`WAREHOUSE_LANDING_DIR`)."""
 
     path: str
+    # where per-file reports to send back go (5W error report workbooks); empty: the settings' reports_dir
+    reports_dir: str = ""
+
+    def reports_path(self) -> Path:
+        if self.reports_dir:
+            return Path(self.reports_dir)
+        from dagster_project.settings import Settings
+
+        return Settings.from_env().reports_dir
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,8 @@ class RawTable:
     # quarantined in raw.<name>_quarantine), and the columns each quarantine line carries besides file and row
     row_rules_suite: str | None = None
     quarantine_carries: tuple[str, ...] = ()
+    # with `batches`: writes the report sent back for one file (path, file name, its quarantine lines, reports dir)
+    file_report: Callable[[Path, str, pd.DataFrame, Path], Path | None] | None = None
 
 
 OWNERS = {"survey": ["team:survey-analytics"], "registry": ["team:registry"], "partners": ["team:partner-programs"]}
@@ -118,14 +129,25 @@ def build_raw_asset(spec: RawTable) -> dg.AssetsDefinition:
                 if spec.row_rules_suite:
                     from dagster_project.quality.quarantine import RowRuleGate
 
+                    parameters = spec.batches.parameters(landing_dir) if spec.batches.parameters else {}
                     gate = RowRuleGate(context.resources.quality, spec.row_rules_suite, run_name=context.run.run_id,
-                                       carry=list(spec.quarantine_carries))
+                                       carry=list(spec.quarantine_carries), parameters=parameters,
+                                       with_sheet=spec.batches.with_sheet)
+                reports: dict[str, str] = {}
+                on_file_checked = None
+                if spec.file_report is not None:
+                    reports_dir = context.resources.landing.reports_path()
+
+                    def on_file_checked(path, name, _frame, checked):
+                        written = spec.file_report(path, name, checked.quarantined, reports_dir) if checked else None
+                        if written is not None:
+                            reports[name] = str(written)
                 load = load_incrementally(warehouse.connect, spec.name, spec.batches, landing_dir, pseudonymizer,
-                                          context.log, gate=gate)
+                                          context.log, gate=gate, on_file_checked=on_file_checked)
                 if not load.files:  # nothing delivered yet: an empty table with the reader's columns
                     warehouse.replace_table("raw", spec.name, spec.read(landing_dir, pseudonymizer)[0])
                 record_landed_files(warehouse, spec.name, load.files)
-                return _incremental_result(spec.name, load, warehouse)
+                return _incremental_result(spec.name, load, warehouse, reports)
             frame, files = spec.read(landing_dir, pseudonymizer)
         except LandingFileError as error:
             raise dg.Failure(
@@ -159,6 +181,8 @@ def _quarantine_metadata(load: IncrementalLoad) -> dict:
         return {}
     preview = load.quarantine_preview
     columns = ["source_file", "source_row", "rule", "column_name", "reason", "value_as_sent"]
+    if preview is not None and "source_sheet" in preview.columns:
+        columns.insert(1, "source_sheet")
     table = "_no row set aside_"
     if preview is not None and len(preview):
         lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
@@ -173,11 +197,34 @@ def _quarantine_metadata(load: IncrementalLoad) -> dict:
     }
 
 
-def _incremental_result(table: str, load: IncrementalLoad, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def _rejection_metadata(table: str, load: IncrementalLoad, warehouse: WarehouseResource) -> dict:
+    """Files rejected whole because they cannot be read (this run and still pending from earlier runs)."""
+    with warehouse.connect(read_only=True) as connection:
+        found = connection.execute(
+            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = ?",
+            [f"{table}_rejected_files"]).fetchone()[0]
+        pending = dict(connection.execute(
+            f"select source_file, reason from raw.{table}_rejected_files order by source_file").fetchall()) if found else {}
+    if not found:
+        return {}
+    return {"files_rejected_now": dg.MetadataValue.json(load.rejected),
+            "files_rejected_pending": dg.MetadataValue.json(pending)}
+
+
+def _incremental_result(table: str, load: IncrementalLoad, warehouse: WarehouseResource,
+                        reports: dict[str, str] | None = None) -> dg.MaterializeResult:
     schema = warehouse.table_schema("raw", table)
+    extra = {}
+    if load.quarantined_by_rule:
+        extra["rows_quarantined_by_file_and_rule"] = dg.MetadataValue.json(
+            {name: rules for name, rules in load.quarantined_by_rule.items() if rules})
+    if reports is not None:
+        extra["error_reports_written"] = dg.MetadataValue.json(reports)
     return dg.MaterializeResult(
         metadata={
             **_quarantine_metadata(load),
+            **_rejection_metadata(table, load, warehouse),
+            **extra,
             "dagster/row_count": load.rows,
             "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(name=c, type=t) for c, t in schema.items()]),
             "source_file_count": len(load.files),

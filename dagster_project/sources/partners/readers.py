@@ -235,6 +235,11 @@ def read_5w_file(path: Path, landing_dir: Path, mapping: FiveWMapping) -> pd.Dat
     return result
 
 
+def find_5w_files(landing_dir: Path) -> list[Path]:
+    """The 5W files under partners/5w/ and its YYYY-MM folders."""
+    return _5w_files(landing_dir)
+
+
 def _5w_files(landing_dir: Path) -> list[Path]:
     root = landing_dir / "partners" / "5w"
     pattern = r".*(" + "|".join(re.escape(s) for s in (*WORKBOOK_SUFFIXES, ".csv")) + ")"
