@@ -22,7 +22,7 @@ help:
 	@echo "make versions   list published versions;  make rollback [VERSION=N]"
 	@echo "make query SQL=\"select ...\"   a read-only query on the published database"
 	@echo "make docs       dbt docs (indicator definitions, lineage) on http://127.0.0.1:8080, after a refresh"
-	@echo "make demo-failure  refresh with a corrupted 5W file in a scratch landing zone: shows a blocked publish"
+	@echo "make demo-failure  a bad 5W row (set aside, error report) then an unreadable 5W file (blocked publish), in a scratch area"
 
 install: $(VENV)/.installed $(MANIFEST)
 

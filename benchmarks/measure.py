@@ -14,6 +14,7 @@ import re
 import resource
 import threading
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import dagster as dg
@@ -168,3 +169,39 @@ def step_kind(step_key: str, kinds: list[tuple[str, str]]) -> str:
     if "_gx_" in step_key:
         return "GX checks"
     return next((label for prefix, label in kinds if step_key.startswith(prefix)), step_key)
+
+
+def report_run(title: str, result, instance, memory: StepMemory, seconds: float, selection,
+               kinds_by_prefix: list[tuple[str, str]]) -> None:
+    """Print one run's figures: wall time, memory, seconds per step kind, the longest steps and dbt models, checks."""
+    from dagster_project.__main__ import failure_report
+
+    own_max, child_max = maxrss_mib()
+    print(f"\n  {title}: success {result.success}, {len(selection)} assets, {seconds:.1f} s wall; "
+          f"RSS at start {memory.start_mib:.0f} MiB, own peak {memory.own_mib:.0f} MiB, "
+          f"dbt peak {memory.child_mib:.0f} MiB; ru_maxrss since start SELF {own_max:.0f} / CHILD {child_max:.0f}")
+    per_step = step_figures(result, instance, memory)
+    kinds = defaultdict(float)
+    for key, (step_seconds, _, _) in per_step.items():
+        kinds[step_kind(key, kinds_by_prefix)] += step_seconds
+    for kind, step_seconds in sorted(kinds.items(), key=lambda item: -item[1]):
+        print(f"    {kind:<60}{step_seconds:9.1f} s")
+    print(f"    {'by step (the ten longest)':<66}{'seconds':>9}{'own MiB':>9}{'dbt MiB':>9}")
+    for key, (step_seconds, own, child) in sorted(per_step.items(), key=lambda item: -item[1][0])[:10]:
+        print(f"      {key:<64}{step_seconds:9.1f}{own:9.0f}{child:9.0f}")
+    model_seconds = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        if "Execution Duration" in materialization.metadata:  # dagster-dbt's per-model duration
+            model_seconds[materialization.asset_key.to_user_string()] = \
+                materialization.metadata["Execution Duration"].value
+    print(f"    {'dbt models (the eight longest)':<66}{'seconds':>9}")
+    for key, model in sorted(model_seconds.items(), key=lambda item: -item[1])[:8]:
+        print(f"      {key:<64}{model:9.1f}")
+    checks = [e.event_specific_data for e in result.all_events
+              if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
+    failed = [c.check_name for c in checks if not c.passed]
+    print(f"    asset checks evaluated: {len(checks)}, failed: {len(failed)} {failed if failed else ''}")
+    if not result.success:
+        for line in failure_report(result):
+            print(f"    FAILED: {line}")

@@ -28,21 +28,18 @@ import shutil
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import dagster as dg  # noqa: E402
-import numpy as np  # noqa: E402
 
-from dagster_project.__main__ import failure_report  # noqa: E402
 from dagster_project.definitions import build_definitions  # noqa: E402
-from dagster_project.demo.generator import STREAMS  # noqa: E402
+from dagster_project.demo.generator import family_stream  # noqa: E402
 from dagster_project.demo.registry import generate_registry  # noqa: E402
 from dagster_project.demo.truth import load_truth, resolve_sizes  # noqa: E402
 from dagster_project.pseudonymize import ensure_key_file  # noqa: E402
-from measure import StepMemory, benchmark_settings, maxrss_mib, path_selection, run_selection, step_figures, step_kind, table_rows  # noqa: E402
+from measure import StepMemory, benchmark_settings, path_selection, report_run, run_selection, table_rows  # noqa: E402
 
 
 RAW_KEYS = {dg.AssetKey(["raw", "registry_extracts"]), dg.AssetKey(["raw", "registry_extracts_quarantine"])}
@@ -70,9 +67,7 @@ def generate_or_reuse(root: Path, landing: Path, scale: str, seed: int, months: 
     shutil.rmtree(held_back, ignore_errors=True)
     truth = load_truth()
     sizes = {**resolve_sizes(truth, scale), "registry_months": months + 1}
-    # the same random stream generate_demo_landing uses for the registry
-    rng = np.random.default_rng(np.random.SeedSequence([seed, STREAMS["registry"]]))
-    figures, paths = generate_registry(rng, truth, sizes, landing)
+    figures, paths = generate_registry(family_stream(seed, "registry"), truth, sizes, landing)
     realized = {"request": wanted, "people_before_first_month": sizes["registry_people"],
                 "files": [str(p.relative_to(landing)) for p in paths],
                 "rows_written": {m: f["rows_written"] for m, f in figures["months"].items()}}
@@ -103,38 +98,6 @@ def registry_rows(warehouse_db: Path) -> dict[str, int | None]:
             rows["  of which open spells (is_current)"] = connection.execute(
                 "select count(*) from intermediate.int_registry_status_history where is_current").fetchone()[0]
     return rows
-
-
-def report_run(title: str, result, instance, memory: StepMemory, seconds: float, selection) -> None:
-    own_max, child_max = maxrss_mib()
-    print(f"\n  {title}: success {result.success}, {len(selection)} assets, {seconds:.1f} s wall; "
-          f"RSS at start {memory.start_mib:.0f} MiB, own peak {memory.own_mib:.0f} MiB, "
-          f"dbt peak {memory.child_mib:.0f} MiB; ru_maxrss since start SELF {own_max:.0f} / CHILD {child_max:.0f}")
-    per_step = step_figures(result, instance, memory)
-    kinds = defaultdict(float)
-    for key, (step_seconds, _, _) in per_step.items():
-        kinds[step_kind(key, STEP_KINDS)] += step_seconds
-    for kind, step_seconds in sorted(kinds.items(), key=lambda item: -item[1]):
-        print(f"    {kind:<60}{step_seconds:9.1f} s")
-    print(f"    {'by step (the ten longest)':<66}{'seconds':>9}{'own MiB':>9}{'dbt MiB':>9}")
-    for key, (step_seconds, own, child) in sorted(per_step.items(), key=lambda item: -item[1][0])[:10]:
-        print(f"      {key:<64}{step_seconds:9.1f}{own:9.0f}{child:9.0f}")
-    model_seconds = {}
-    for event in result.get_asset_materialization_events():
-        materialization = event.event_specific_data.materialization
-        if "Execution Duration" in materialization.metadata:  # dagster-dbt's per-model duration
-            model_seconds[materialization.asset_key.to_user_string()] = \
-                materialization.metadata["Execution Duration"].value
-    print(f"    {'dbt models (the eight longest)':<66}{'seconds':>9}")
-    for key, model in sorted(model_seconds.items(), key=lambda item: -item[1])[:8]:
-        print(f"      {key:<64}{model:9.1f}")
-    checks = [e.event_specific_data for e in result.all_events
-              if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
-    failed = [c.check_name for c in checks if not c.passed]
-    print(f"    asset checks evaluated: {len(checks)}, failed: {len(failed)} {failed if failed else ''}")
-    if not result.success:
-        for line in failure_report(result):
-            print(f"    FAILED: {line}")
 
 
 def main() -> int:
@@ -173,8 +136,8 @@ def main() -> int:
           f"own peak {generate_memory.own_mib:.0f} MiB; {args.months} months in landing, {landing_mib:.0f} MiB; "
           f"{realized['people_before_first_month']:,} people before the first month")
     print("  rows written per month: " + ", ".join(f"{m} {n:,}" for m, n in realized["rows_written"].items()))
-    report_run(f"2 full build, {args.months} months", *first, selection)
-    report_run("3 one more month (incremental)", *second, selection)
+    report_run(f"2 full build, {args.months} months", *first, selection, STEP_KINDS)
+    report_run("3 one more month (incremental)", *second, selection, STEP_KINDS)
     rows_after_second = registry_rows(settings.warehouse_db)
     print(f"\n  warehouse rows ({settings.warehouse_db.stat().st_size / 2**20:.0f} MiB file)"
           f"{'':<22}{'after 2':>12}{'after 3':>12}")

@@ -40,6 +40,11 @@ EXPECTED_ASSET_KEYS = sorted([
     "intermediate/int_partner_5w_pin_breakdowns", "marts/r4v_sector_consolidation",
     "marts/r4v_intersector_consolidation", "marts/r4v_country_consolidation", "marts/program_coverage",
     "intermediate/int_program_indicators", "reference/program_subsectors", "reference/program_indicator_definitions",
+    # 5W row rules at load (issue 5, rules)
+    "raw/partner_5w_activities_quarantine", "marts/partner_rows_quarantined", "reference/r4v_admin1_admin2",
+    "reference/r4v_country_admin1", "reference/r4v_organizations", "reference/r4v_sector_indicators",
+    # program outcomes (issue 5, outcomes)
+    "intermediate/int_program_participants", "marts/program_outcomes", "marts/program_participant_overlap",
 ])
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+from pathlib import Path
 
 import duckdb
 import openpyxl
@@ -107,7 +108,10 @@ def test_the_unreadable_file_is_rejected_whole_and_blocks_while_the_others_load(
 def test_each_file_gets_an_error_report_workbook_with_the_rule_columns_on_the_failing_rows(fivew_refresh):
     refresh = fivew_refresh
     for month, figures in refresh.truth["partners"]["files"].items():
-        report = error_reports.report_path(refresh.settings.reports_dir, figures["file"])
+        report = error_reports.report_path(refresh.settings.reports_dir, f"partners/5w/{month}/{figures['file']}")
+        # in the file's month folder: partners often name their file the same every month
+        assert report == refresh.settings.reports_dir / "5w_error_reports" / month / figures["file"].replace(
+            Path(figures["file"]).suffix, "_errors.xlsx")
         workbook = openpyxl.load_workbook(report, read_only=True)
         sheet = workbook.worksheets[0]
         rows = list(sheet.iter_rows(values_only=True))

@@ -30,10 +30,11 @@ SUITE_NAMES = [
     # R4V consolidation and coverage (issue 5, consolidation)
     "marts__r4v_sector_consolidation", "marts__r4v_intersector_consolidation", "marts__r4v_country_consolidation",
     "marts__program_coverage",
+    "marts__partner_rows_quarantined",  # 5W row rules at load (issue 5, rules)
+    "marts__program_outcomes", "marts__program_participant_overlap",  # program outcomes (issue 5, outcomes)
 ]
 INDEX = ["source_file", "source_sheet", "source_row"]
 MEMBERS_FILE = "survey/enahopv/2024/Enahopv01-2024-200.csv"
-FIVE_W_FILE = "partners/5w/2022-08/Activities_5W_2022.xlsx"
 
 
 @pytest.fixture
@@ -74,24 +75,6 @@ def members_frame() -> pd.DataFrame:
             "source_row": [2, 3, 4],
         }
     )
-
-
-FIVE_W_TEXT = {
-    "country": "Peru", "admin1": "Lima", "admin2": None, "appealing_org": "International Organization for Migration (IOM)",
-    "implementation": "No", "implementing_partner": None, "month": "2022-08", "subsector": "Integration",
-    "indicator": "Number of people supported with job placement", "activity_name": "Job placement",
-    "activity_description": None, "rmrp_activity": "Yes", "covid19": "No", "cva": "No", "value": None,
-    "delivery_mechanism": None, "quantity_output": None, "total_monthly": "12", "new_beneficiaries": "12",
-    "in_destination": "12", "in_transit": "0", "host_communities": "0", "pendulars": "0", "returnees": "0",
-    "girls": "0", "boys": "0", "women": "7", "men": "5", "other_under": "0", "other_above": "0",
-}
-
-
-def five_w_frame() -> pd.DataFrame:
-    rows = [dict(FIVE_W_TEXT, header_variant="english_short", source_file=FIVE_W_FILE, source_sheet="Sheet1",
-                 source_row=row) for row in (2, 3)]
-    rows[1]["admin1"] = "Tumbes"
-    return pd.DataFrame(rows)
 
 
 def failure(outcome, expectation: str, column: str) -> dict:
@@ -170,24 +153,6 @@ def test_duplicate_person_and_negative_weight_fail_naming_file_row_and_column(se
     assert f"file {MEMBERS_FILE}, row 4:" in text and 'codperso = "02"' in text
     assert "must be greater than zero" in text and "may appear only once" in text
     assert page_of(outcome.data_docs_url).is_file()
-
-
-def test_5w_non_numeric_new_beneficiaries_fail(settings: Settings) -> None:
-    assert validate_frame(five_w_frame(), suite("raw__partner_5w_activities"), settings.data_docs_dir, INDEX).success
-
-    frame = five_w_frame()
-    frame.loc[1, "new_beneficiaries"] = "doce"
-    outcome = validate_frame(frame, suite("raw__partner_5w_activities"), settings.data_docs_dir, INDEX)
-
-    assert not outcome.success
-    [failed] = outcome.failed
-    assert failed["expectation"] == "expect_column_values_to_match_regex"
-    assert failed["column"] == "new_beneficiaries"
-    assert failed["examples"] == [
-        {"source_file": FIVE_W_FILE, "source_sheet": "Sheet1", "source_row": 3, "value": "doce"}
-    ]
-    assert f'file {FIVE_W_FILE}, sheet Sheet1, row 3: new_beneficiaries = "doce"' in outcome.summary()
-    assert "must be a number" in outcome.summary()
 
 
 def test_missing_column_is_reported_in_words(settings: Settings) -> None:

@@ -35,7 +35,9 @@ TRUTH_JSON = "demo_truth.json"
 STREAMS = {"enaho": 1, "enahopv": 2, "registry": 3, "fivew": 4, "beneficiaries": 5, "enpove": 6}
 
 
-def _stream(seed: int, family: str) -> np.random.Generator:
+def family_stream(seed: int, family: str) -> np.random.Generator:
+    """The random stream of one source family: the same seed gives each family the same data whatever else is
+    generated (the benchmarks generate one family alone)."""
     return np.random.default_rng(np.random.SeedSequence([seed, STREAMS[family]]))
 
 
@@ -44,15 +46,15 @@ def _relative(paths: list[Path], landing_dir: Path) -> list[str]:
 
 
 def _enaho_streams(seed: int, waves: list[int], year: int) -> dict[int, np.random.Generator]:
-    return {wave: _stream(seed, "enaho") if wave == year else
+    return {wave: family_stream(seed, "enaho") if wave == year else
             np.random.default_rng(np.random.SeedSequence([seed, STREAMS["enaho"], wave])) for wave in waves}
 
 
 def _generate_survey_family(seed: int, truth: dict, sizes: dict, landing_dir: Path) -> tuple[dict, list[Path]]:
     """ENAHO waves and ENAHOPV (survey.py), then ENPOVE 2022 (enpove.py, realized figures under "enpove")."""
     survey, paths = generate_surveys(_enaho_streams(seed, sizes["enaho_waves"], truth["year"]),
-                                     _stream(seed, "enahopv"), truth, sizes, landing_dir)
-    enpove, enpove_paths = generate_enpove(_stream(seed, "enpove"), truth, sizes, landing_dir)
+                                     family_stream(seed, "enahopv"), truth, sizes, landing_dir)
+    enpove, enpove_paths = generate_enpove(family_stream(seed, "enpove"), truth, sizes, landing_dir)
     return {**survey, "enpove": enpove}, paths + enpove_paths
 
 
@@ -70,9 +72,9 @@ def generate_demo_landing(landing_dir: Path, scale: str | float = "demo", seed: 
     truth = load_truth()
     sizes = _sizes(truth, scale, waves, label_valued)
     survey, survey_paths = _generate_survey_family(seed, truth, sizes, landing_dir)
-    registry, registry_paths = generate_registry(_stream(seed, "registry"), truth, sizes, landing_dir)
+    registry, registry_paths = generate_registry(family_stream(seed, "registry"), truth, sizes, landing_dir)
     unhcr, unhcr_paths = generate_unhcr(truth, landing_dir)
-    partners, partner_paths = generate_partners(_stream(seed, "fivew"), _stream(seed, "beneficiaries"), truth, sizes,
+    partners, partner_paths = generate_partners(family_stream(seed, "fivew"), family_stream(seed, "beneficiaries"), truth, sizes,
                                                 landing_dir)
     realized = {
         "seed": seed,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from ftfy import fix_text
 
 from .geography import ADMIN1_NAMES
 from .io_utils import atomic_path, mojibake, month_list, write_csv
@@ -509,6 +510,18 @@ def plant_fivew_defects(cfg: dict, month: str, variant: str, valid: pd.DataFrame
     return rows, {rule: 1 for rule in FIVEW_DEFECTS}
 
 
+def _without_chance_repeats(rows: pd.DataFrame) -> pd.DataFrame:
+    """Random rows can repeat an earlier row value for value (a few hundred in 50,000); the warehouse sets such a
+    repeat aside (`duplicate_row`), so the valid rows, which the truth is computed from, are kept unique. Text is
+    compared as repaired: a double-encoded copy of a row is the same row."""
+    def repaired(column: pd.Series) -> pd.Series:
+        texts = {v: fix_text(v) for v in column.dropna().unique() if isinstance(v, str)}  # each distinct text once
+        return column.map(lambda v: texts.get(v, v) if isinstance(v, str) else v)
+
+    key = rows[CANONICAL].astype(object).apply(repaired)
+    return rows[~key.duplicated()].reset_index(drop=True)
+
+
 def write_fivew(rng: np.random.Generator, cfg: dict, months: list[str], rows_per_month: int,
                 landing_dir: Path) -> tuple[dict, list[Path]]:
     """One file per month, cycling the header variants; returns exact new beneficiaries of PiN-type rows."""
@@ -519,8 +532,8 @@ def write_fivew(rng: np.random.Generator, cfg: dict, months: list[str], rows_per
     quarantined: dict = {}  # file → rule → rows set aside (planted defects)
     for i, month in enumerate(months):
         variant = VARIANT_CYCLE[i % len(VARIANT_CYCLE)]
-        n = max(1, int(rng.poisson(rows_per_month)))
-        rows = _fivew_rows(rng, n, month, cfg)
+        rows = _without_chance_repeats(_fivew_rows(rng, max(1, int(rng.poisson(rows_per_month))), month, cfg))
+        n = len(rows)
         excel_dates = rng.random(n) < cfg["excel_date_month_share"] if variant == "english_short" else None
         folder = landing_dir / "partners" / "5w" / month
         sent = _as_variant(rows, variant, excel_dates)

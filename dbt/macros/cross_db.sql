@@ -79,3 +79,9 @@
 {% macro count_if(condition) -%}
     sum(case when {{ condition }} then 1 else 0 end)
 {%- endmacro %}
+
+{#- A text value as reference lists are matched on: trimmed, lower case, common Spanish/Portuguese accents removed
+    (translate() exists on DuckDB and Spark), like the load-time row rules' folded keys. -#}
+{% macro text_key(expression) -%}
+    translate(lower(trim({{ expression }})), 'áàäâãéèëêíìïîóòöôõúùüûñç', 'aaaaaeeeeiiiiooooouuuunc')
+{%- endmacro %}

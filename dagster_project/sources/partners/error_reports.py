@@ -1,8 +1,8 @@
 """Per partner 5W file, an error report workbook to send back, in the layout of R4V's `5WErrorReport.xlsx`.
 
-`<reports_dir>/5w_error_reports/<file stem>_errors.xlsx`, written each time the file is validated (when it first
-arrives, is re-delivered, or a reference list changes), only for a file with at least one row set aside; a report
-left from an earlier version of a file that now passes is removed. Layout:
+`<reports_dir>/5w_error_reports/<YYYY-MM>/<file stem>_errors.xlsx` (the file's month folder), written each time
+the file is validated (when it first arrives, is re-delivered, or a reference list changes), only for a file with
+at least one row set aside; a report left from an earlier version of a file that now passes is removed. Layout:
 
 * one sheet per 5W sheet of the file (same name; a CSV gives one sheet named after the file): the file's own header
   row and every data row as sent, in the file's order (values as the partner typed them, before any text repair);
@@ -33,7 +33,12 @@ SUITE_FILE = Path(__file__).resolve().parents[3] / "expectations" / "raw__partne
 
 
 def report_path(reports_dir: Path, source_file: str) -> Path:
-    return Path(reports_dir) / REPORTS_FOLDER / f"{Path(source_file).stem}_errors.xlsx"
+    """`<reports_dir>/5w_error_reports/<month folder>/<file stem>_errors.xlsx`: the month folder keeps apart the
+    reports of files a partner names the same every month."""
+    relative = Path(source_file)
+    if relative.parts[:2] == ("partners", "5w"):
+        relative = Path(*relative.parts[2:])
+    return Path(reports_dir) / REPORTS_FOLDER / relative.parent / f"{relative.stem}_errors.xlsx"
 
 
 def rule_explanations(suite_file: Path = SUITE_FILE) -> dict[str, str]:

@@ -2,12 +2,44 @@
 -- indicator in English (Spanish names mapped through the coordinator's indicator list), the indicator type, and
 -- R4V's reference-list checks: a row whose organization, location (country × admin1 of Proportions.xlsx) or
 -- sector–indicator pair is not in the lists, or whose month is not a month, is quarantined with that reason
--- (is_valid = false) and is left out of every consolidated figure.
+-- (is_valid = false) and is left out of every consolidated figure. Each list is the landing zone's when it has
+-- landed, else the project's default seed: the same choice the load-time row rules make
+-- (dagster_project/sources/partners/fivew_rules.py), so a row that loaded passes here too
+-- (tests/assert_loaded_5w_rows_pass_the_reference_checks.sql holds that).
 
 with
 
 activities as (
     select * from {{ ref('stg_partners__5w_activities') }}
+),
+
+landed_indicators as (
+    select subsector, subsector_es, indicator, indicator_es, indicator_type
+    from {{ ref('stg_partners__indicators') }}
+),
+
+indicator_reference as (
+    select * from landed_indicators
+    union all
+    select trim(subsector), trim(subsector_es), trim(indicator), trim(indicator_es), trim(indicator_type)
+    from {{ ref('r4v_sector_indicators') }}
+    where not exists (select 1 from landed_indicators)
+),
+
+organization_reference as (
+    select organization_name, organization_name_es from {{ ref('stg_partners__organizations') }}
+    union all
+    select trim(name) as organization_name, trim(name_es) as organization_name_es
+    from {{ ref('r4v_organizations') }}
+    where not exists (select 1 from {{ ref('stg_partners__organizations') }})
+),
+
+location_reference as (
+    select country, admin1 from {{ ref('stg_partners__need') }}
+    union all
+    select trim(country) as country, trim(admin1) as admin1
+    from {{ ref('r4v_country_admin1') }}
+    where not exists (select 1 from {{ ref('stg_partners__need') }})
 ),
 
 indicator_list as (
@@ -18,46 +50,46 @@ indicator_list as (
         min(subsector_es) as subsector_es,
         min(indicator_es) as indicator_es,
         min(indicator_type) as indicator_type
-    from {{ ref('stg_partners__indicators') }}
+    from indicator_reference
     group by subsector, indicator
 ),
 
 subsector_names as (
     -- each subsector name, English or Spanish, to its English name
-    select lower(subsector) as subsector_key, min(subsector) as subsector
+    select {{ text_key('subsector') }} as subsector_key, min(subsector) as subsector
     from indicator_list
-    group by lower(subsector)
+    group by {{ text_key('subsector') }}
     union all
-    select lower(subsector_es) as subsector_key, min(subsector) as subsector
+    select {{ text_key('subsector_es') }} as subsector_key, min(subsector) as subsector
     from indicator_list
     where subsector_es is not null
-        and lower(subsector_es) not in (select lower(l.subsector) from indicator_list as l)
-    group by lower(subsector_es)
+        and {{ text_key('subsector_es') }} not in (select {{ text_key('l.subsector') }} from indicator_list as l)
+    group by {{ text_key('subsector_es') }}
 ),
 
 locations as (
     -- Proportions.xlsx's country × admin1 pairs are the valid locations (every plan year's list)
     select
-        lower(trim(country)) as country_key,
-        lower(trim(admin1)) as admin1_key,
+        {{ text_key('country') }} as country_key,
+        {{ text_key('admin1') }} as admin1_key,
         min(country) as country,
         min(admin1) as admin1
-    from {{ ref('stg_partners__need') }}
-    group by lower(trim(country)), lower(trim(admin1))
+    from location_reference
+    group by {{ text_key('country') }}, {{ text_key('admin1') }}
 ),
 
 organizations as (
-    select lower(organization_name) as organization_key, min(organization_name) as organization_name
-    from {{ ref('stg_partners__organizations') }}
-    group by lower(organization_name)
+    select {{ text_key('organization_name') }} as organization_key, min(organization_name) as organization_name
+    from organization_reference
+    group by {{ text_key('organization_name') }}
     union all
-    select lower(organization_name_es) as organization_key, min(organization_name) as organization_name
-    from {{ ref('stg_partners__organizations') }}
+    select {{ text_key('organization_name_es') }} as organization_key, min(organization_name) as organization_name
+    from organization_reference
     where organization_name_es is not null
-        and lower(organization_name_es) not in (
-            select lower(o.organization_name) from {{ ref('stg_partners__organizations') }} as o
+        and {{ text_key('organization_name_es') }} not in (
+            select {{ text_key('o.organization_name') }} from organization_reference as o
         )
-    group by lower(organization_name_es)
+    group by {{ text_key('organization_name_es') }}
 ),
 
 matched as (
@@ -78,15 +110,15 @@ matched as (
         ) as match_rank
     from activities as a
     left join indicator_list as il
-        on lower(trim(a.subsector_as_sent)) in (lower(il.subsector), lower(il.subsector_es))
-        and lower(trim(a.indicator_as_sent)) in (lower(il.indicator), lower(il.indicator_es))
+        on {{ text_key('a.subsector_as_sent') }} in ({{ text_key('il.subsector') }}, {{ text_key('il.subsector_es') }})
+        and {{ text_key('a.indicator_as_sent') }} in ({{ text_key('il.indicator') }}, {{ text_key('il.indicator_es') }})
     left join subsector_names as sn
-        on lower(trim(a.subsector_as_sent)) = sn.subsector_key
+        on {{ text_key('a.subsector_as_sent') }} = sn.subsector_key
     left join locations as loc
-        on lower(trim(a.country)) = loc.country_key
-        and lower(trim(a.admin1)) = loc.admin1_key
+        on {{ text_key('a.country') }} = loc.country_key
+        and {{ text_key('a.admin1') }} = loc.admin1_key
     left join organizations as org
-        on lower(trim(a.appealing_organization)) = org.organization_key
+        on {{ text_key('a.appealing_organization') }} = org.organization_key
 ),
 
 checked as (

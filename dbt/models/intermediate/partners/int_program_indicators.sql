@@ -10,7 +10,8 @@
 -- the 5W's age/sex groups (girls = female 0-17, boys = male 0-17, women = female 18+, men = male 18+; the "other"
 -- groups count only where sex is 'all'). k-anonymity as in the registry rows: a figure resting on fewer than
 -- var('registry_min_count') people reached (1 to 9; 0 reached is shown) is 'suppressed', estimate and n_unweighted
--- NULL. n_unweighted = the people reached behind the figure.
+-- NULL. n_unweighted = the people reached behind the figure. Only var("programs_country")'s rows (indicators has no
+-- country column; the program marts keep every country).
 
 {%- set age_sex_cells = [
     ('all', 'all', 'new_beneficiaries'),
@@ -43,6 +44,7 @@ consolidated as (
     inner join subsectors as s
         on s.subsector = c.subsector
     where c.period_type = 'month'
+        and c.country = '{{ var("programs_country") }}'
     union all
     select
         {{ dbt.concat(["'new_beneficiaries_intersector_'", 'consolidation_model']) }} as indicator_id,
@@ -51,6 +53,7 @@ consolidated as (
         new_beneficiaries, new_girls, new_boys, new_women, new_men, new_other_under_18, new_other_above_18
     from {{ ref('r4v_intersector_consolidation') }}
     where period_type = 'month'
+        and country = '{{ var("programs_country") }}'
     union all
     select
         case
@@ -65,6 +68,7 @@ consolidated as (
     inner join subsectors as s
         on s.subsector = c.subsector
     where c.period_type = 'month'
+        and c.country = '{{ var("programs_country") }}'
 ),
 
 consolidated_cells as (
@@ -98,6 +102,7 @@ coverage as (
     inner join subsectors as s
         on s.subsector = c.subsector
     where c.sex <> 'other'
+        and c.country = '{{ var("programs_country") }}'
 ),
 
 coverage_cells as (
